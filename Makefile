@@ -28,8 +28,12 @@ AUTH_URL ?=
 ENV_ID ?=
 PYTEST_ARGS ?=
 ARGS ?=
-TARGET_ARGS := $(if $(BASE_URL),--base-url $(BASE_URL)) $(if $(AUTH_URL),--auth-url $(AUTH_URL)) \
-	$(if $(ENV_ID),--env-id $(ENV_ID))
+BENCH_ARGS ?=
+TARGET_ARGS := $(if $(BASE_URL),--base-url '$(BASE_URL)') $(if $(AUTH_URL),--auth-url '$(AUTH_URL)') \
+	$(if $(ENV_ID),--env-id '$(ENV_ID)')
+
+# `make -n` would execute any recipe line that names $(MAKE); this alias keeps `make -n run` a dry run.
+SUBMAKE = $(MAKE)
 
 # Exit codes that mean "bad configuration, no test ran" (see docs/architecture.md).
 CONFIG_EXIT_CODES := 10 11 12 13
@@ -75,21 +79,24 @@ $(NODE_STAMP): package.json package-lock.json
 # --- the two main commands ------------------------------------------------------------------------
 # run: the conformance suites, then ALWAYS the HTML report, then pytest's own exit status. A
 # configuration exit code (10-13) means no test ran, so it passes through and the report is skipped.
-# When the tests pass but the report cannot be built, the run fails with make's status.
+# When the tests pass but the report cannot be built, the run fails with the report's status.
+# GNU make itself exits 2 whenever a recipe fails; the recipe's status (pytest's) is the N in
+# make's closing "Error N" line, and the line before it names it.
 run: $(VENV_STAMP) $(NODE_STAMP) ## run the conformance suites, then build the HTML report
 	@status=0; \
 	$(VPY) -m pytest suites --alluredir $(ALLURE_RESULTS) --clean-alluredir --allure-no-capture \
 		$(TARGET_ARGS) $(PYTEST_ARGS) || status=$$?; \
 	for code in $(CONFIG_EXIT_CODES); do \
 		if [ "$$status" -eq "$$code" ]; then \
-			echo "make: configuration exit $$status: no test ran, no report built" >&2; \
+			echo "make run: pytest exited $$status (configuration: no test ran, no report)" >&2; \
 			exit "$$status"; fi; \
 	done; \
-	report_status=0; $(MAKE) --no-print-directory report || report_status=$$?; \
-	if [ "$$status" -eq 0 ] && [ "$$report_status" -ne 0 ]; then \
-		echo "make: the tests passed but the HTML report was not built" >&2; \
-		exit "$$report_status"; fi; \
-	exit "$$status"
+	report_status=0; $(SUBMAKE) --no-print-directory report || report_status=$$?; \
+	if [ "$$status" -ne 0 ]; then \
+		echo "make run: pytest exited $$status" >&2; exit "$$status"; fi; \
+	if [ "$$report_status" -ne 0 ]; then \
+		echo "make run: the tests passed but the HTML report was not built" >&2; \
+		exit "$$report_status"; fi
 
 test: $(VENV_STAMP) ## run the project's own tests (schemas, reference, harness, fault catalog)
 	$(VPY) -m pytest tests $(PYTEST_ARGS)
@@ -112,9 +119,9 @@ lint: $(VENV_STAMP) ## ruff check, ruff format --check, mypy on harness and refe
 	$(VPY) -m ruff format --check .
 	$(VPY) -m mypy harness reference
 
-bench: $(VENV_STAMP) ## print check-password throughput/latency and the wall time of 'make run'
-	$(VPY) benchmarks/check_password_load.py $(ARGS)
-	benchmarks/make_run_walltime.sh
+bench: $(VENV_STAMP) ## print check-password load figures and the wall time of 'make run'
+	$(VPY) benchmarks/check_password_load.py $(BENCH_ARGS)
+	MAKE="$(MAKE)" benchmarks/make_run_walltime.sh
 
 # --- cleaning -------------------------------------------------------------------------------------
 clean: ## remove generated reports and caches (keeps .venv and node_modules)
