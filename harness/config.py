@@ -1,0 +1,206 @@
+"""The target under test and the configuration errors that stop a run before any test.
+
+The root `conftest.py` reads options and the environment into `TargetSettings`; this module
+turns them into a `Target` (or says the embedded reference is wanted) and never reads
+`os.environ` itself. Exit codes are those of docs/architecture.md.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+
+class ExitCode(enum.IntEnum):
+    """Process exit codes for a run that stops before any test (docs/architecture.md)."""
+
+    CONFIGURATION = 10
+    UNREACHABLE = 11
+    CREDENTIALS_REFUSED = 12
+    UNKNOWN_ENVIRONMENT = 13
+
+
+class ConfigError(Exception):
+    """A configuration or preflight failure: one line of text and the exit code it maps to."""
+
+    def __init__(self, message: str, exit_code: ExitCode) -> None:
+        super().__init__(message)
+        self.message = message
+        self.exit_code = exit_code
+
+
+@dataclass(frozen=True)
+class ClientCredentials:
+    """A worker application's client id and secret (client_credentials grant)."""
+
+    client_id: str
+    client_secret: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class StaticToken:
+    """An access token given by the user; it cannot be refreshed."""
+
+    token: str = field(repr=False)
+
+
+Credentials = ClientCredentials | StaticToken
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the suites send requests, and how they authenticate."""
+
+    api_base_url: str
+    auth_base_url: str | None
+    env_id: str
+    credentials: Credentials
+    is_reference: bool
+    test_routes_url: str | None = None
+
+    @property
+    def kind(self) -> str:
+        """`embedded reference` or `external`, for headers and reports."""
+        return "embedded reference" if self.is_reference else "external"
+
+    @property
+    def environment_url(self) -> str:
+        """`{api}/environments/{envID}`."""
+        return f"{self.api_base_url}/environments/{self.env_id}"
+
+    @property
+    def token_url(self) -> str | None:
+        """`{auth}/{envID}/as/token`, or None when only a static token was given."""
+        if self.auth_base_url is None:
+            return None
+        return f"{self.auth_base_url}/{self.env_id}/as/token"
+
+
+_ENV_ID = re.compile(r"^[A-Za-z0-9._~-]+$")
+
+
+@dataclass(frozen=True)
+class TargetSettings:
+    """What the user asked for, as read by the root conftest from options and the environment."""
+
+    base_url: str | None = None
+    auth_url: str | None = None
+    env_id: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+    access_token: str | None = field(default=None, repr=False)
+
+    @property
+    def wants_embedded_reference(self) -> bool:
+        """True when no base URL was given: the suite starts its own reference."""
+        return not self.base_url
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret these settings carry, to register with redaction before anything runs."""
+        return tuple(s for s in (self.client_secret, self.access_token) if s)
+
+    def check_embedded(self) -> None:
+        """Refuse target settings that make no sense without a base URL (exit 10).
+
+        An environment id, auth URL or credentials with no base URL most likely means the base
+        URL was forgotten; running against the embedded reference instead would report on the
+        wrong server.
+        """
+        given = [
+            name
+            for name, value in (
+                ("--env-id/PINGONE_ENV_ID", self.env_id),
+                ("--auth-url/PINGONE_AUTH_URL", self.auth_url),
+                ("PINGONE_CLIENT_ID", self.client_id),
+                ("PINGONE_CLIENT_SECRET", self.client_secret),
+                ("PINGONE_ACCESS_TOKEN", self.access_token),
+            )
+            if value
+        ]
+        if given:
+            raise ConfigError(
+                f"{', '.join(given)} given without a base URL: set --base-url (or "
+                "PINGONE_API_URL) to test a tenant, or unset them to use the embedded reference",
+                ExitCode.CONFIGURATION,
+            )
+
+    def external_target(self) -> Target:
+        """The external `Target` these settings describe; `ConfigError` (exit 10) if incomplete."""
+        if not self.base_url:
+            raise ConfigError("no base URL given", ExitCode.CONFIGURATION)
+        api = _http_url(self.base_url, "--base-url/PINGONE_API_URL")
+        if not self.env_id:
+            raise ConfigError(
+                "a base URL needs an environment id: set --env-id or PINGONE_ENV_ID",
+                ExitCode.CONFIGURATION,
+            )
+        if not _ENV_ID.match(self.env_id):
+            raise ConfigError(
+                "the environment id may hold only letters, digits and . _ ~ -",
+                ExitCode.CONFIGURATION,
+            )
+        credentials = self._credentials()
+        auth: str | None
+        if self.auth_url:
+            auth = _http_url(self.auth_url, "--auth-url/PINGONE_AUTH_URL")
+        elif isinstance(credentials, ClientCredentials):
+            auth = derive_auth_url(api)
+        else:
+            auth = None
+        return Target(
+            api_base_url=api,
+            auth_base_url=auth,
+            env_id=self.env_id,
+            credentials=credentials,
+            is_reference=False,
+        )
+
+    def _credentials(self) -> Credentials:
+        has_client = bool(self.client_id or self.client_secret)
+        if has_client and self.access_token:
+            raise ConfigError(
+                "set either PINGONE_CLIENT_ID with PINGONE_CLIENT_SECRET, or "
+                "PINGONE_ACCESS_TOKEN, not both",
+                ExitCode.CONFIGURATION,
+            )
+        if self.access_token:
+            return StaticToken(self.access_token)
+        if self.client_id and self.client_secret:
+            return ClientCredentials(self.client_id, self.client_secret)
+        if has_client:
+            missing = "PINGONE_CLIENT_SECRET" if self.client_id else "PINGONE_CLIENT_ID"
+            raise ConfigError(
+                f"{missing} is not set (client credentials need both)", ExitCode.CONFIGURATION
+            )
+        raise ConfigError(
+            "a base URL needs credentials in the environment: PINGONE_CLIENT_ID and "
+            "PINGONE_CLIENT_SECRET, or PINGONE_ACCESS_TOKEN",
+            ExitCode.CONFIGURATION,
+        )
+
+
+def _http_url(url: str, what: str) -> str:
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{what} must be an http(s) URL with a host", ExitCode.CONFIGURATION)
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ConfigError(
+            f"{what} must not carry a query, fragment or user info", ExitCode.CONFIGURATION
+        )
+    return url.strip().rstrip("/")
+
+
+def derive_auth_url(api_base_url: str) -> str:
+    """The auth base that goes with an API base when none was given.
+
+    PingOne's regional hosts pair `api.pingone.{tld}` with `auth.pingone.{tld}`; any other host
+    (a mock, the reference) is assumed to serve the token endpoint at its own origin.
+    """
+    parts = urlsplit(api_base_url)
+    host = parts.hostname or ""
+    netloc = parts.netloc
+    if host.startswith("api.pingone."):
+        netloc = netloc.replace("api.pingone.", "auth.pingone.", 1)
+    return f"{parts.scheme}://{netloc}"

@@ -1,0 +1,80 @@
+"""pytest hooks for the target: preflight before the first suite test, recording around tests.
+
+Preflight runs once collection is done and only when suite tests (items under `suites/`) were
+collected, so the project's own tests never contact a target. A failure prints one line on
+stderr and ends the run with its exit code through `pytest.exit`, before any test runs.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Generator
+from pathlib import Path
+
+import pytest
+
+from harness.config import ConfigError
+from harness.run_context import RunContext, context_of
+
+SUITES_DIR = "suites"
+LINE_PREFIX = "pingone-conformance"
+
+
+def suite_items(config: pytest.Config, items: list[pytest.Item]) -> list[pytest.Item]:
+    """The collected items that live under the repository's `suites/` folder."""
+    root = Path(str(config.rootpath)) / SUITES_DIR
+    return [item for item in items if Path(str(item.path)).is_relative_to(root)]
+
+
+def stop_run(context: RunContext, failure: ConfigError) -> None:
+    """Print the failure as one redacted line on stderr and end the run with its exit code."""
+    line = context.redactor.text(f"{LINE_PREFIX}: {failure.message}".replace("\n", " "))
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
+    pytest.exit(line, returncode=int(failure.exit_code))
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Open the run context (target + preflight) when suite tests were collected."""
+    config = session.config
+    context = context_of(config)
+    if context is None or config.option.collectonly:
+        return
+    if not suite_items(config, session.items):
+        return
+    try:
+        context.open()
+    except ConfigError as failure:
+        stop_run(context, failure)
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        facts = context.describe()
+        line = (
+            f"{LINE_PREFIX}: {facts['kind']} target {facts['api_base_url']}, "
+            f"environment {facts['env_id']}, token via {facts['token_method']}, "
+            f"{len(context.policies.known)} password policies read, run id {context.run_id}"
+        )
+        if context.stale_removed:
+            line += f", {context.stale_removed} stale users of earlier runs deleted"
+        reporter.write_line(context.redactor.text(line))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
+    """Record API exchanges into Allure only while a test and its fixtures run."""
+    context = context_of(item.config)
+    if context is not None:
+        context.set_recording(True)
+    try:
+        return (yield)
+    finally:
+        if context is not None:
+            context.set_recording(False)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Delete users under test still left (the per-test teardown normally did already)."""
+    context = context_of(session.config)
+    if context is not None and context.opened:
+        context.delete_leftovers()

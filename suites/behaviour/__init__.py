@@ -1,0 +1,1 @@
+"""Behaviour suites: the password status model and its transitions, operation by operation."""
