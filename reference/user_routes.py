@@ -13,7 +13,7 @@ from reference.users import UserService, parse_limit
 
 CREATE = "application/json"
 IMPORT = "application/vnd.pingidentity.user.import+json"
-USER_SCHEMA = "user-create.request.schema.json"
+USER_SCHEMA = "reference-user.request.schema.json"
 
 
 async def users(request: Request) -> Response:
