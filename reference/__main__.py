@@ -124,6 +124,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("Serving until Ctrl-C.", flush=True)
     try:
         uvicorn_server(app).run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass  # uvicorn shut down gracefully, then re-raised Ctrl-C: a normal stop
     finally:
         sock.close()
         app.state.store.close()

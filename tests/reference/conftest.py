@@ -141,5 +141,6 @@ def assert_envelope(response: httpx.Response, status: int, code: str) -> dict[st
     body = dict(response.json())
     assert body["code"] == code
     uuid.UUID(body["id"])
-    assert isinstance(body["message"], str) and body["message"]
+    assert isinstance(body["message"], str)
+    assert body["message"]
     return body
