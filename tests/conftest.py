@@ -1,0 +1,93 @@
+"""Fixtures shared by the project's own tests: a reference with known credentials, and a way to
+run pytest in a child process the way a user would."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from reference.config import ReferenceConfig
+from reference.server import RunningReference, start_reference
+
+REPO = Path(__file__).resolve().parents[1]
+KNOWN_CLIENT_SECRET = "known-client-secret-4e1b9a7c-do-not-leak"
+
+
+@dataclass(frozen=True)
+class PytestRun:
+    """What a child pytest run produced."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        """stdout and stderr together."""
+        return self.stdout + self.stderr
+
+
+def run_pytest(
+    args: Sequence[str],
+    env: Mapping[str, str] | None = None,
+    cwd: Path = REPO,
+    timeout: float = 300,
+) -> PytestRun:
+    """Run `python -m pytest ARGS` in a child process with no PINGONE_* variable but `env`'s."""
+    child_env = {k: v for k, v in os.environ.items() if not k.startswith("PINGONE_")}
+    child_env.update(env or {})
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
+        cwd=cwd,
+        env=child_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    return PytestRun(done.returncode, done.stdout, done.stderr)
+
+
+def target_environment(reference: RunningReference) -> dict[str, str]:
+    """The PINGONE_* variables that point a run at `reference` as an external target."""
+    return {
+        "PINGONE_API_URL": reference.api_base_url,
+        "PINGONE_AUTH_URL": reference.auth_base_url,
+        "PINGONE_ENV_ID": reference.env_id,
+        "PINGONE_CLIENT_ID": reference.client_id,
+        "PINGONE_CLIENT_SECRET": reference.client_secret,
+    }
+
+
+ReferenceStarter = Callable[..., RunningReference]
+
+
+@pytest.fixture
+def start_known_reference() -> Iterator[ReferenceStarter]:
+    """Start references with a known client secret (and any other config); all stop at the end."""
+    started: list[RunningReference] = []
+
+    def start(**config: object) -> RunningReference:
+        settings: dict[str, object] = {
+            "hash_profile": "fast",
+            "test_routes": True,
+            "client_secret": KNOWN_CLIENT_SECRET,
+        }
+        settings.update(config)
+        wrapper = settings.pop("app_wrapper", None)
+        running = start_reference(
+            ReferenceConfig(**settings),  # type: ignore[arg-type]
+            app_wrapper=wrapper,  # type: ignore[arg-type]
+        )
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
+        running.stop()

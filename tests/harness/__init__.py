@@ -1,0 +1,1 @@
+"""Tests of the harness the suites run on."""
