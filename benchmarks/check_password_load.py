@@ -6,7 +6,9 @@ obtains a worker token, gives every client thread its own user with a password s
 each) for a fixed duration, and prints requests per second, p50 and p99 latency and the error
 count. It stops each server it started.
 
-Two workloads:
+Three workloads:
+- ``read``: ``GET …/password`` (the password state), no hashing: the baseline cost of one
+  authorized request through the server; every answer is expected to be 200.
 - ``right``: the user's own password; every answer is expected to be 200.
 - ``wrong``: a different wrong password each time; every answer is expected to be 400. Wrong
   checks count towards the lockout policy, so each client unlocks its user (``password.unlock``)
@@ -14,7 +16,7 @@ Two workloads:
   requests are timed and counted; the wall time, and so the rate, includes the unlocks.
 
 Bounded: the duration per measurement is capped at 300 s and each client sends at most
-``--max-requests`` checks. Only loopback addresses are ever contacted. Secrets (client secret,
+``--max-requests`` requests. Only loopback addresses are ever contacted. Secrets (client secret,
 token, passwords) are never printed.
 """
 
@@ -64,7 +66,7 @@ class Reference:
 
 @dataclass
 class ClientResult:
-    """One client thread's measurements: latencies of the timed checks (seconds), and errors."""
+    """One client thread's measurements: latencies of the timed requests (seconds), errors."""
 
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
@@ -96,7 +98,7 @@ class Figures:
     profile: str
     workload: str
     clients: int
-    requests: int
+    count: int
     errors: int
     seconds: float
     p50_ms: float
@@ -105,7 +107,7 @@ class Figures:
 
     @property
     def rate(self) -> float:
-        return self.requests / self.seconds if self.seconds > 0 else 0.0
+        return self.count / self.seconds if self.seconds > 0 else 0.0
 
 
 def _require_loopback(url: str) -> None:
@@ -288,6 +290,11 @@ class Api:
             timeout=REQUEST_TIMEOUT_SECONDS,
         )
 
+    def read_state(self, user_id: str) -> requests.Response:
+        return self.session.get(
+            f"{self.base}/users/{user_id}/password", timeout=REQUEST_TIMEOUT_SECONDS
+        )
+
     def unlock(self, user_id: str) -> int:
         response = self.session.post(
             f"{self.base}/users/{user_id}/password",
@@ -307,8 +314,8 @@ def _drive(
     max_requests: int,
     result: ClientResult,
 ) -> None:
-    """Send checks until the window closes or ``max_requests``, recording latency and errors."""
-    expected = 200 if workload == "right" else 400
+    """Send requests until the window closes or ``max_requests``, recording latency and errors."""
+    expected = 400 if workload == "wrong" else 200
     since_unlock = 0
     window.start.wait()
     while time.monotonic() < window.deadline and len(result.latencies) < max_requests:
@@ -317,10 +324,13 @@ def _drive(
             if status != 200:
                 result.record_error(f"unlock {status}")
             since_unlock = 0
-        attempt = password if workload == "right" else new_password()
+        attempt = new_password() if workload == "wrong" else password
         began = time.perf_counter()
         try:
-            response = api.check(user_id, attempt)
+            if workload == "read":
+                response = api.read_state(user_id)
+            else:
+                response = api.check(user_id, attempt)
         except requests.RequestException as exc:
             result.latencies.append(time.perf_counter() - began)
             result.record_error(type(exc).__name__)
@@ -383,7 +393,7 @@ def measure(
             profile=profile,
             workload=workload,
             clients=clients,
-            requests=len(latencies),
+            count=len(latencies),
             errors=sum(result.errors for result in results),
             seconds=seconds,
             p50_ms=_percentile(latencies, 0.50) * 1000,
@@ -412,13 +422,15 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--profiles", default="fast,strong", help="hash profiles to start (default fast,strong)"
     )
     parser.add_argument(
-        "--workloads", default="right,wrong", help="right and/or wrong (default right,wrong)"
+        "--workloads",
+        default="read,right,wrong",
+        help="any of read, right, wrong (default read,right,wrong)",
     )
     parser.add_argument(
         "--max-requests",
         type=int,
         default=100_000,
-        help="upper bound of checks per client and measurement (default 100000)",
+        help="upper bound of requests per client and measurement (default 100000)",
     )
     parser.add_argument("--json", action="store_true", help="also print one JSON line per figure")
     args = parser.parse_args(argv)
@@ -431,8 +443,8 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     if any(p not in ("fast", "strong") for p in args.profiles):
         parser.error("--profiles takes fast and/or strong")
     args.workloads = [w.strip() for w in args.workloads.split(",") if w.strip()]
-    if any(w not in ("right", "wrong") for w in args.workloads):
-        parser.error("--workloads takes right and/or wrong")
+    if any(w not in ("read", "right", "wrong") for w in args.workloads):
+        parser.error("--workloads takes read, right and/or wrong")
     if args.max_requests < 1:
         parser.error("--max-requests must be at least 1")
     return args
@@ -445,7 +457,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{','.join(map(str, args.clients))}, {os.cpu_count()} CPUs shared by server and clients"
     )
     header = (
-        f"{'profile':<7} {'workload':<8} {'clients':>7} {'checks':>8} {'req/s':>9} "
+        f"{'profile':<7} {'workload':<8} {'clients':>7} {'requests':>8} {'req/s':>9} "
         f"{'p50 ms':>9} {'p99 ms':>9} {'errors':>6}"
     )
     failed = False
@@ -473,7 +485,7 @@ def main(argv: list[str] | None = None) -> int:
                     )
                     print(
                         f"{figures.profile:<7} {figures.workload:<8} {figures.clients:>7} "
-                        f"{figures.requests:>8} {figures.rate:>9.1f} {figures.p50_ms:>9.1f} "
+                        f"{figures.count:>8} {figures.rate:>9.1f} {figures.p50_ms:>9.1f} "
                         f"{figures.p99_ms:>9.1f} {figures.errors:>6}{detail}",
                         flush=True,
                     )
@@ -484,7 +496,7 @@ def main(argv: list[str] | None = None) -> int:
                                     "profile": figures.profile,
                                     "workload": figures.workload,
                                     "clients": figures.clients,
-                                    "checks": figures.requests,
+                                    "requests": figures.count,
                                     "seconds": round(figures.seconds, 3),
                                     "requests_per_second": round(figures.rate, 2),
                                     "p50_ms": round(figures.p50_ms, 2),
