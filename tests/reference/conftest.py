@@ -40,6 +40,33 @@ IMPORT = "application/vnd.pingidentity.user.import+json"
 GOOD_PASSWORD = "Spruce-Harbor-71k"
 OTHER_PASSWORD = "Quartz-Meadow-93q"
 THIRD_PASSWORD = "Violet-Canyon-48z"
+SECRET_KEYS = {"value", "password", "currentPassword", "newPassword"}
+HASH_MARKERS = (
+    "$argon2",
+    "{ARGON2}",
+    "{SSHA",
+    "$2a$",
+    "$2b$",
+    "$2y$",
+    "{BCRYPT}",
+    "$pbkdf2",
+    "{PBKDF2}",
+)
+
+
+def _distinctive(value: str) -> bool:
+    """True for a password too specific to appear in a body by chance."""
+    return len(value) >= 8 and not value.isalpha()
+
+
+def assert_no_leak(response: httpx.Response, secrets: set[str]) -> None:
+    """Asserts that a response carries no stored-hash marker and none of the given secrets."""
+    text = response.text + "\n".join(f"{k}: {v}" for k, v in response.headers.items())
+    where = f"{response.request.method} {response.request.url.path}"
+    for marker in HASH_MARKERS:
+        assert marker not in text, f"hash marker in the response to {where}"
+    for secret in secrets:
+        assert secret not in text, f"a password sent earlier is in the response to {where}"
 
 
 @dataclass
@@ -51,6 +78,7 @@ class Api:
     clock: ManualClock
     token: str = ""
     responses: list[httpx.Response] = field(default_factory=list)
+    sent_secrets: set[str] = field(default_factory=set)
 
     @property
     def env(self) -> str:
@@ -61,10 +89,31 @@ class Api:
         return {"Authorization": f"Bearer {self.token}"}
 
     def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """Sends a request with the token; checks that no response leaks a secret or a hash."""
         headers = {**self.auth, **kwargs.pop("headers", {})}
+        self._remember_secrets(kwargs.get("json"), kwargs.get("content"))
         response = self.client.request(method, url, headers=headers, **kwargs)
         self.responses.append(response)
+        assert_no_leak(response, self.sent_secrets)
         return response
+
+    def _remember_secrets(self, json_body: Any, content: Any) -> None:
+        body = json_body
+        if body is None and isinstance(content, bytes) and content:
+            try:
+                body = json.loads(content)
+            except (ValueError, RecursionError):
+                return
+        stack = [body]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, dict):
+                for key, value in item.items():
+                    if key in SECRET_KEYS and isinstance(value, str) and _distinctive(value):
+                        self.sent_secrets.add(value)
+                    stack.append(value)
+            elif isinstance(item, list):
+                stack.extend(item)
 
     def password_url(self, user_id: str) -> str:
         return f"{self.env}/users/{user_id}/password"

@@ -6,7 +6,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import re
 from collections.abc import Callable
+from pathlib import Path
 
 import argon2
 import bcrypt
@@ -162,3 +164,15 @@ def test_bcrypt_reads_only_the_first_72_bytes() -> None:
     value = "{BCRYPT}" + bcrypt.hashpw(long_password[:72].encode(), bcrypt.gensalt(4)).decode()
     assert encodings.verify(value, long_password)
     assert encodings.verify(value, "x" * 72 + "different")
+
+
+README = Path(__file__).resolve().parents[2] / "reference" / "README.md"
+README_VALUE = re.compile(r"\{(?:SSHA\d*|BCRYPT|ARGON2|PBKDF2)\}[A-Za-z0-9+/=.$,-]+")
+
+
+def test_readme_examples_verify() -> None:
+    examples = sorted(set(README_VALUE.findall(README.read_text(encoding="utf-8"))))
+    assert len(examples) >= 8
+    for value in examples:
+        assert encodings.verify(value, "Spruce-Harbor-71k"), value
+        assert not encodings.verify(value, "Spruce-Harbor-71K"), value
