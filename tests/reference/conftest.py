@@ -92,7 +92,7 @@ class Api:
         """Sends a request with the token; checks that no response leaks a secret or a hash."""
         headers = {**self.auth, **kwargs.pop("headers", {})}
         self._remember_secrets(kwargs.get("json"), kwargs.get("content"))
-        response = self.client.request(method, url, headers=headers, **kwargs)
+        response: httpx.Response = self.client.request(method, url, headers=headers, **kwargs)
         self.responses.append(response)
         assert_no_leak(response, self.sent_secrets)
         return response

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.reference.conftest import GOOD_PASSWORD, OTHER_PASSWORD, Api, assert_envelope
 
-EXTERNAL_IDP = {"identityProvider": {"type": "GOOGLE", "id": "idp-1"}}
+EXTERNAL_IDP: dict[str, Any] = {"identityProvider": {"type": "GOOGLE", "id": "idp-1"}}
 
 SELF_SERVICE = [
     ("check", {"password": GOOD_PASSWORD}),

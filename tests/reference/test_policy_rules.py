@@ -20,7 +20,7 @@ def failed(policy: dict[str, Any], password: str, **kwargs: Any) -> list[str]:
     return evaluate(policy, password, profile=kwargs.pop("profile", PROFILE), **kwargs).unsatisfied
 
 
-RULE_CASES = [
+RULE_CASES: list[tuple[dict[str, Any], str, list[str]]] = [
     ({"length": {"min": 8, "max": 12}}, "Abcdefg", ["length"]),
     ({"length": {"min": 8, "max": 12}}, "Abcdefgh", []),
     ({"length": {"min": 8, "max": 12}}, "Abcdefghijklm", ["length"]),

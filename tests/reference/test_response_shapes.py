@@ -6,6 +6,7 @@ The suites judge any target by these schemas; the embedded default must pass the
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -70,7 +71,7 @@ def test_check_bodies(api: Api) -> None:
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 405, 415])
 def test_error_bodies(api: Api, status: int) -> None:
     user_id = api.user_with_password()
-    responses = {
+    responses: dict[int, Callable[[], httpx.Response]] = {
         400: lambda: api.op("check", user_id, {"password": "Wrong-Guess-000"}),
         401: lambda: api.client.get(f"{api.env}/users"),
         403: lambda: api.request("GET", "/v1/environments/other/users"),
