@@ -27,7 +27,9 @@ STOP_TIMEOUT_SECONDS = 10.0
 def bind_socket(host: str, port: int) -> socket.socket:
     """Returns a listening TCP socket on ``host:port`` (port 0: any free port)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # proto=IPPROTO_TCP lets asyncio recognise accepted connections as TCP and set TCP_NODELAY;
+    # with proto 0 small responses wait on Nagle + delayed ACK (about 40 ms each).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -183,3 +184,19 @@ def test_cli_reports_a_busy_port() -> None:
         )
     assert result.returncode == 2
     assert "cannot listen" in result.stderr
+
+
+def test_small_responses_do_not_wait_on_delayed_acks() -> None:
+    """Keep-alive requests answer in milliseconds: TCP_NODELAY is on (without it, each small
+    response waits about 40 ms for the client's delayed ACK)."""
+    with start_reference(ReferenceConfig(hash_profile="fast")) as ref:
+        token = _token(ref.auth_base_url, ref.env_id, ref.client_id, ref.client_secret)
+        url = f"{ref.api_base_url}/environments/{ref.env_id}/passwordPolicies"
+        with httpx.Client(headers={"Authorization": f"Bearer {token}"}) as client:
+            client.get(url).raise_for_status()
+            durations = []
+            for _ in range(21):
+                started = time.perf_counter()
+                client.get(url).raise_for_status()
+                durations.append(time.perf_counter() - started)
+    assert sorted(durations)[10] < 0.03
