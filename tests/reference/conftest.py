@@ -17,6 +17,7 @@ from starlette.exceptions import StarletteDeprecationWarning
 from reference.app import create_app
 from reference.clock import ManualClock
 from reference.config import ReferenceConfig
+from reference.store import Store
 
 with warnings.catch_warnings():
     # starlette.testclient warns at import that it prefers httpx2; the pinned httpx works and
@@ -163,10 +164,23 @@ def make_api(**overrides: Any) -> Api:
     clock = ManualClock()
     settings: dict[str, Any] = {"hash_profile": "fast", "test_routes": True, "clock": clock}
     config = ReferenceConfig(**{**settings, **overrides})
-    client = TestClient(create_app(config))
+    app = create_app(config)
+    _OPEN_STORES.append(app.state.store)
+    client = TestClient(app)
     api = Api(client, config, clock)
     api.token = issue_token(client, config)
     return api
+
+
+_OPEN_STORES: list[Store] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_stores() -> Iterator[None]:
+    """Closes the database of every app a test built."""
+    yield
+    while _OPEN_STORES:
+        _OPEN_STORES.pop().close()
 
 
 @pytest.fixture
@@ -175,7 +189,6 @@ def api() -> Iterator[Api]:
     built = make_api()
     with built.client:
         yield built
-    built.client.app.state.store.close()  # type: ignore[attr-defined]
 
 
 def error_details(response: httpx.Response) -> list[dict[str, Any]]:
