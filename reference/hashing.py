@@ -6,6 +6,8 @@ or imported pre-encoded, has the same ``{SCHEME}encoded`` form and one verificat
 
 from __future__ import annotations
 
+import os
+import threading
 from dataclasses import dataclass
 
 import argon2
@@ -30,11 +32,17 @@ PROFILES: dict[str, Argon2Cost] = {
 }
 
 
+# At most this many hashes or verifications run at once, so that concurrent requests with the
+# strong profile (64 MiB each) cannot exhaust memory; the others wait their turn.
+MAX_CONCURRENT_HASHES = max(2, os.cpu_count() or 2)
+
+
 class PasswordHasher:
     """Hashes cleartext with the configured argon2id profile and verifies stored values."""
 
     def __init__(self, profile: HashProfile) -> None:
         cost = PROFILES[profile]
+        self._slots = threading.BoundedSemaphore(MAX_CONCURRENT_HASHES)
         self._hasher = argon2.PasswordHasher(
             time_cost=cost.time_cost,
             memory_cost=cost.memory_cost,
@@ -46,8 +54,10 @@ class PasswordHasher:
 
     def hash(self, password: str) -> str:
         """Returns the stored form of a cleartext password: ``{ARGON2}$argon2id$...``."""
-        return "{ARGON2}" + self._hasher.hash(password)
+        with self._slots:
+            return "{ARGON2}" + self._hasher.hash(password)
 
     def verify(self, stored: str, password: str) -> bool:
         """Checks a cleartext password against any stored ``{SCHEME}`` value."""
-        return encodings.verify(stored, password)
+        with self._slots:
+            return encodings.verify(stored, password)

@@ -7,14 +7,17 @@ import base64
 import hashlib
 import os
 import re
+import threading
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import argon2
 import bcrypt
 import pytest
 
-from reference import encodings
+from reference import encodings, hashing
 from reference.hashing import PasswordHasher
 from tests.reference.conftest import IMPORT, Api, assert_envelope, error_details
 
@@ -176,3 +179,25 @@ def test_readme_examples_verify() -> None:
     for value in examples:
         assert encodings.verify(value, "Spruce-Harbor-71k"), value
         assert not encodings.verify(value, "Spruce-Harbor-71K"), value
+
+
+def test_concurrent_hashing_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    running, peak = 0, 0
+    lock = threading.Lock()
+
+    def slow_verify(stored: str, password: str) -> bool:
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        time.sleep(0.02)
+        with lock:
+            running -= 1
+        return True
+
+    monkeypatch.setattr(encodings, "verify", slow_verify)
+    hasher = PasswordHasher("fast")
+    with ThreadPoolExecutor(max_workers=hashing.MAX_CONCURRENT_HASHES + 4) as pool:
+        results = list(pool.map(lambda _: hasher.verify("{X}", "pw"), range(20)))
+    assert all(results)
+    assert 1 < peak <= hashing.MAX_CONCURRENT_HASHES
