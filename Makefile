@@ -22,15 +22,16 @@ ALLURE_RESULTS := $(REPORTS)/allure-results
 ALLURE_REPORT := $(REPORTS)/allure-report
 ALLURE_CONFIG := allurerc.mjs
 
-# --- target selection (all optional; no BASE_URL means the embedded reference) ---------------------
+# --- target selection and gate (all optional; no BASE_URL: the embedded reference) -----------------
 BASE_URL ?=
 AUTH_URL ?=
 ENV_ID ?=
+GATE ?=
 PYTEST_ARGS ?=
 ARGS ?=
 BENCH_ARGS ?=
 TARGET_ARGS := $(if $(BASE_URL),--base-url '$(BASE_URL)') $(if $(AUTH_URL),--auth-url '$(AUTH_URL)') \
-	$(if $(ENV_ID),--env-id '$(ENV_ID)')
+	$(if $(ENV_ID),--env-id '$(ENV_ID)') $(if $(GATE),--gate '$(GATE)')
 
 # `make -n` would execute any recipe line that names $(MAKE); this alias keeps `make -n run` a dry run.
 SUBMAKE = $(MAKE)
