@@ -79,7 +79,8 @@ $(NODE_STAMP): package.json package-lock.json
 
 # --- the two main commands ------------------------------------------------------------------------
 # run: the conformance suites, then ALWAYS the HTML report, then pytest's own exit status. A
-# configuration exit code (10-13) means no test ran, so it passes through and the report is skipped.
+# configuration exit code (10-13) means no test ran, so it passes through, no report is built and
+# a previous run's report is removed (it no longer matches the emptied allure-results).
 # When the tests pass but the report cannot be built, the run fails with the report's status.
 # GNU make itself exits 2 whenever a recipe fails; the recipe's status (pytest's) is the N in
 # make's closing "Error N" line, and the line before it names it.
@@ -89,6 +90,7 @@ run: $(VENV_STAMP) $(NODE_STAMP) ## run the conformance suites, then build the H
 		$(TARGET_ARGS) $(PYTEST_ARGS) || status=$$?; \
 	for code in $(CONFIG_EXIT_CODES); do \
 		if [ "$$status" -eq "$$code" ]; then \
+			rm -rf $(ALLURE_REPORT); \
 			echo "make run: pytest exited $$status (configuration: no test ran, no report)" >&2; \
 			exit "$$status"; fi; \
 	done; \
