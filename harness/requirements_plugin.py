@@ -32,7 +32,7 @@ from harness.summary import (
     write_environment_properties,
     write_reports,
 )
-from harness.target_plugin import suite_items
+from harness.target_plugin import COLLECTION_REFUSED, suite_items
 
 
 class RequirementTracker:
@@ -76,6 +76,7 @@ class RequirementTracker:
                     item.add_marker(mark)
             self.records[item.nodeid] = ItemRecord(item.nodeid, ids)
         if problems:
+            config.stash[COLLECTION_REFUSED] = True
             listed = "\n  ".join(problems)
             raise pytest.UsageError(
                 f"requirement markers must name ids from {self.catalog_path.name}:\n  {listed}"

@@ -18,6 +18,9 @@ from harness.run_context import RunContext, context_of
 
 SUITES_DIR = "suites"
 LINE_PREFIX = "pingone-conformance"
+# Set when collection was refused (e.g. an unknown requirement id): no test will run, so the
+# target is not contacted. pytest calls pytest_collection_finish even then.
+COLLECTION_REFUSED = pytest.StashKey[bool]()
 
 
 def suite_items(config: pytest.Config, items: list[pytest.Item]) -> list[pytest.Item]:
@@ -38,8 +41,10 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     """Open the run context (target + preflight) when suite tests were collected."""
     config = session.config
     context = context_of(config)
-    if context is None or config.option.collectonly:
+    if context is None or config.option.collectonly or config.stash.get(COLLECTION_REFUSED, False):
         return
+    if session.testsfailed and not config.option.continue_on_collection_errors:
+        return  # collection errors: pytest stops before running any test
     if not suite_items(config, session.items):
         return
     try:

@@ -1,0 +1,211 @@
+"""The requirement catalog, grading by gate, and the per-requirement summary."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from harness.grading import GateDecision, ItemRecord, Outcome, decide
+from harness.redaction import Redactor
+from harness.requirements import CatalogError, Level, RequirementCatalog, gate_levels
+from harness.summary import (
+    FAIL,
+    NOT_RUN,
+    PARTIAL,
+    PASS,
+    build_summary,
+    terminal_lines,
+    to_markdown,
+    write_environment_properties,
+    write_reports,
+)
+
+CATALOG_YAML = """
+requirements:
+  - {id: P1-X-001, title: must thing, level: MUST, operation: set, source: "https://a"}
+  - {id: P1-X-002, title: should thing, level: SHOULD, operation: check, source: "https://b"}
+  - {id: P1-X-003, title: observed thing, level: OBSERVED, operation: check, source: "https://c"}
+  - {id: P1-X-004, title: untested thing, level: MUST, operation: read, source: "https://d"}
+"""
+
+
+@pytest.fixture
+def catalog(tmp_path: Path) -> RequirementCatalog:
+    path = tmp_path / "requirements.yaml"
+    path.write_text(CATALOG_YAML)
+    return RequirementCatalog.load(path)
+
+
+def test_the_project_catalog_loads() -> None:
+    catalog = RequirementCatalog.load()
+    assert len(catalog) > 0
+    assert catalog.get("P1-CHECK-003").level is Level.OBSERVED
+    assert catalog.get("P1-SET-001").level is Level.MUST
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("- {id: A, title: t, level: MUST, operation: o, source: s}\n" * 2, "twice"),
+        ("- {id: A, title: t, level: MAY, operation: o, source: s}\n", "level"),
+        ("- {id: A, level: MUST, operation: o, source: s}\n", "missing title"),
+        ("{}\n", "expected a list"),
+    ],
+    ids=["duplicate-id", "bad-level", "missing-title", "not-a-list"],
+)
+def test_a_malformed_catalog_is_refused(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "requirements.yaml"
+    path.write_text(text)
+    with pytest.raises(CatalogError, match=message):
+        RequirementCatalog.load(path)
+
+
+@pytest.mark.parametrize(
+    ("gate", "levels"),
+    [
+        ("must", {Level.MUST}),
+        ("should", {Level.MUST, Level.SHOULD}),
+        ("observed", {Level.MUST, Level.SHOULD, Level.OBSERVED}),
+    ],
+)
+def test_gate_levels(gate: str, levels: set[Level]) -> None:
+    assert gate_levels(gate) == levels
+
+
+def test_an_unknown_gate_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown gate"):
+        gate_levels("may")
+
+
+@pytest.mark.parametrize(
+    ("ids", "gate", "gates"),
+    [
+        (["P1-X-001"], "must", True),
+        (["P1-X-002"], "must", False),
+        (["P1-X-002"], "should", True),
+        (["P1-X-003"], "should", False),
+        (["P1-X-003"], "observed", True),
+        (["P1-X-002", "P1-X-001"], "must", True),  # one MUST among them: gating
+        (["P1-X-002", "P1-X-003"], "must", False),
+        ([], "must", True),  # a failing test with no requirement always gates
+        (["P1-NOPE-001"], "observed", True),
+    ],
+)
+def test_a_failure_gates_when_any_of_its_requirements_is_at_the_gate(
+    catalog: RequirementCatalog, ids: list[str], gate: str, gates: bool
+) -> None:
+    assert catalog.gates(ids, gate) is gates
+
+
+def test_item_records_keep_the_worst_phase() -> None:
+    record = ItemRecord("t", [])
+    assert record.outcome is Outcome.NOT_RUN
+    record.update("setup", passed=True, failed=False, skipped=False)
+    assert record.outcome is Outcome.NOT_RUN  # a passing setup is not a pass yet
+    record.update("call", passed=True, failed=False, skipped=False)
+    assert record.outcome is Outcome.PASSED
+    record.update("teardown", passed=False, failed=True, skipped=False)
+    assert record.outcome is Outcome.ERROR
+    failed = ItemRecord("u", [])
+    failed.update("call", passed=False, failed=True, skipped=False)
+    failed.update("teardown", passed=True, failed=False, skipped=False)
+    assert failed.outcome is Outcome.FAILED
+    skipped = ItemRecord("v", [])
+    skipped.update("setup", passed=False, failed=False, skipped=True)
+    assert skipped.outcome is Outcome.SKIPPED
+
+
+def _records() -> list[ItemRecord]:
+    return [
+        ItemRecord("t_must_pass", ["P1-X-001"], Outcome.PASSED),
+        ItemRecord("t_should_fail", ["P1-X-002"], Outcome.FAILED),
+        ItemRecord("t_observed_pass", ["P1-X-003"], Outcome.PASSED),
+        ItemRecord("t_observed_skip", ["P1-X-003"], Outcome.SKIPPED),
+    ]
+
+
+def test_decide_tolerates_failures_below_the_gate(catalog: RequirementCatalog) -> None:
+    decision = decide(_records(), catalog, "must")
+    assert decision.passes
+    assert decision.tolerated == ["t_should_fail"]
+    assert "stay failed" in decision.explanation()
+    strict = decide(_records(), catalog, "should")
+    assert not strict.passes
+    assert strict.gating == ["t_should_fail"]
+
+
+def test_decide_counts_errors_as_failures(catalog: RequirementCatalog) -> None:
+    records = [ItemRecord("t", ["P1-X-001"], Outcome.ERROR)]
+    assert decide(records, catalog, "must").gating == ["t"]
+
+
+def test_summary_verdicts(catalog: RequirementCatalog) -> None:
+    decision = decide(_records(), catalog, "must")
+    summary = build_summary(catalog, _records(), decision, {"kind": "external"})
+    verdicts = {v.id: v for v in summary.verdicts}
+    assert verdicts["P1-X-001"].verdict == PASS
+    assert verdicts["P1-X-002"].verdict == FAIL
+    assert verdicts["P1-X-002"].failed_tests == ["t_should_fail"]
+    assert not verdicts["P1-X-002"].gating
+    assert verdicts["P1-X-003"].verdict == PARTIAL
+    assert (verdicts["P1-X-003"].passed, verdicts["P1-X-003"].skipped) == (1, 1)
+    assert verdicts["P1-X-004"].verdict == NOT_RUN
+    assert verdicts["P1-X-004"].tests == 0
+    assert summary.counts() == {PASS: 1, FAIL: 1, PARTIAL: 1, NOT_RUN: 1}
+    assert summary.run_passes
+
+
+def test_all_skipped_is_not_run(catalog: RequirementCatalog) -> None:
+    records = [ItemRecord("t", ["P1-X-001"], Outcome.SKIPPED)]
+    summary = build_summary(catalog, records, decide(records, catalog, "must"), {})
+    assert summary.verdicts[0].verdict == NOT_RUN
+
+
+def test_terminal_table_lists_tested_requirements_and_the_gate(
+    catalog: RequirementCatalog,
+) -> None:
+    decision = GateDecision("should", gating=["t_should_fail"])
+    summary = build_summary(catalog, _records(), decision, {})
+    lines = terminal_lines(summary)
+    assert lines[0].split() == ["requirement", "level", "verdict", "tests", "(pass/fail/skip)"]
+    row = next(line for line in lines if line.startswith("P1-X-002"))
+    assert row.split()[:3] == ["P1-X-002", "SHOULD", "FAIL"]
+    assert "fails the gate" in row
+    assert not any(line.startswith("P1-X-004") for line in lines)
+    assert lines[-1] == decision.explanation()
+
+
+def test_reports_are_written_and_scrubbed(catalog: RequirementCatalog, tmp_path: Path) -> None:
+    redactor = Redactor(["leaky-secret-9"])
+    target = {"kind": "external", "api_base_url": "https://x.test/v1?k=leaky-secret-9"}
+    summary = build_summary(catalog, _records(), decide(_records(), catalog, "must"), target)
+    paths = write_reports(summary, tmp_path / "out", redactor)
+    assert [p.name for p in paths] == ["conformance-summary.json", "conformance-summary.md"]
+    document = json.loads(paths[0].read_text())
+    assert document["gate"] == "must"
+    assert [v["id"] for v in document["verdicts"]] == [
+        "P1-X-001",
+        "P1-X-002",
+        "P1-X-003",
+        "P1-X-004",
+    ]
+    markdown = paths[1].read_text()
+    assert "| P1-X-002 | SHOULD | **FAIL** |" in markdown
+    assert "`t_should_fail`" in markdown
+    for path in paths:
+        assert "leaky-secret-9" not in path.read_text()
+    assert to_markdown(summary).startswith("# PingOne user-password conformance summary")
+
+
+def test_environment_properties(tmp_path: Path) -> None:
+    path = write_environment_properties(
+        tmp_path / "results",
+        {"target.api_base_url": "http://127.0.0.1:1/v1", "suite commit": "abc\nd"},
+        Redactor(),
+    )
+    assert path.read_text().splitlines() == [
+        "target.api_base_url=http://127.0.0.1:1/v1",
+        "suite_commit=abc d",
+    ]
