@@ -92,7 +92,7 @@ class UserRegistry:
         }
         response = self._api.post_json(self._api.env_url("users"), body)
         if response.status_code not in (200, 201):
-            raise UserSetupError(f"creating a user under test answered HTTP {response.status_code}")
+            raise UserSetupError(self._explain("creating a user under test", response.status_code))
         created = response.json()
         user_id = created.get("id") if isinstance(created, dict) else None
         if not isinstance(user_id, str) or not user_id:
@@ -104,6 +104,11 @@ class UserRegistry:
         if password is not None:
             self.set_password(user, password, force_change)
         return user
+
+    def _explain(self, what: str, status: int) -> str:
+        exchange = self._api.last_exchange()
+        detail = f"\n{exchange.summary()}" if exchange is not None else ""
+        return f"{what} answered HTTP {status}{detail}"
 
     def policy_of(self, user: UserUnderTest) -> PasswordPolicy:
         """The user's password policy, read from the target once per user."""
@@ -121,7 +126,7 @@ class UserRegistry:
         )
         if response.status_code != 200:
             raise UserSetupError(
-                f"setting the password of a user under test answered HTTP {response.status_code}"
+                self._explain("setting the password of a user under test", response.status_code)
             )
         user.password = value
         user.force_change = force_change

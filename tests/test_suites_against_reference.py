@@ -33,6 +33,11 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 SECRET_FIELDS = ("value", "password", "newPassword", "currentPassword", "recoveryCode")
 
+# Each test here runs every suite in a child pytest; the per-test hang guard of pytest.ini
+# (120 s) is meant for single tests, so these get room to grow with the suites.
+pytestmark = pytest.mark.timeout(900)
+SUITE_RUN_TIMEOUT = 800.0
+
 
 class SecretRecorder:
     """ASGI middleware: remembers tokens and password fields that pass through."""
@@ -121,6 +126,7 @@ def suite_run(
                 str(workdir / "summary"),
             ],
             env=env,
+            timeout=SUITE_RUN_TIMEOUT,
         )
         leftovers = httpx.get(
             f"{reference.api_base_url}/environments/{reference.env_id}/users",
@@ -216,6 +222,6 @@ def test_no_user_under_test_is_left_behind(
 
 
 def test_the_embedded_default_runs_the_suites_green(tmp_path: Path) -> None:
-    run = run_pytest(["suites", "-q", "--summary-dir", str(tmp_path)])
+    run = run_pytest(["suites", "-q", "--summary-dir", str(tmp_path)], timeout=SUITE_RUN_TIMEOUT)
     assert run.returncode == 0, run.output[-4000:]
     assert "embedded reference target" in run.stdout
