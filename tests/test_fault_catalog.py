@@ -29,14 +29,8 @@ def fault_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, SuiteRun]:
 
 def test_clean_reference_passes_every_suite_test(clean_run: SuiteRun) -> None:
     """No false positives: against the clean reference every suite test passes."""
-    assert clean_run.records, (
-        f"the suites collected nothing:\n{clean_run.output[-3000:]}"
-    )
-    not_passed = {
-        n: r["outcome"]
-        for n, r in clean_run.records.items()
-        if r["outcome"] != "passed"
-    }
+    assert clean_run.records, f"the suites collected nothing:\n{clean_run.output[-3000:]}"
+    not_passed = {n: r["outcome"] for n, r in clean_run.records.items() if r["outcome"] != "passed"}
     assert not not_passed, f"{not_passed}\n{clean_run.output[-3000:]}"
     assert clean_run.exit_code == 0, clean_run.output[-3000:]
 
@@ -76,9 +70,7 @@ def test_fault_requirements_exist() -> None:
     """Every requirement a fault names is in the catalog of requirements."""
     import yaml
 
-    catalog = yaml.safe_load(
-        (Path(__file__).parents[1] / "schemas/requirements.yaml").read_text()
-    )
+    catalog = yaml.safe_load((Path(__file__).parents[1] / "schemas/requirements.yaml").read_text())
     known = {entry["id"] for entry in catalog["requirements"]}
     for fault in CATALOG:
         assert set(fault.catches) <= known, fault.name

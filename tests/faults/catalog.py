@@ -64,9 +64,7 @@ def _freeze_last_changed() -> Callable[[Exchange], None]:
     def freeze(exchange: Exchange) -> None:
         body = exchange.body
         if isinstance(body, dict) and "lastChangedAt" in body:
-            body["lastChangedAt"] = first_seen.setdefault(
-                exchange.path, body["lastChangedAt"]
-            )
+            body["lastChangedAt"] = first_seen.setdefault(exchange.path, body["lastChangedAt"])
 
     return freeze
 
@@ -114,6 +112,20 @@ def _must_change_reported_as_ok(exchange: Exchange) -> None:
         body["status"] = "OK"
 
 
+def _no_password_check_accepted(exchange: Exchange) -> None:
+    if exchange.status == 400 and any(
+        d.get("code") == "NO_PASSWORD" for d in _details(exchange.body)
+    ):
+        exchange.status = 200
+        exchange.headers = [(b"content-type", b"application/json")]
+        exchange.body = {"status": "NO_PASSWORD"}
+
+
+def _state_always_ok(exchange: Exchange) -> None:
+    if exchange.status == 200 and isinstance(exchange.body, dict) and "status" in exchange.body:
+        exchange.body["status"] = "OK"
+
+
 def _server_error_on_wrong_password(exchange: Exchange) -> None:
     if _is_wrong_password(exchange):
         exchange.status = 500
@@ -126,9 +138,7 @@ def _on_response(
     return lambda app: rewrite(app, match, on_response=make())
 
 
-def _on_request(
-    match: Match, change: Callable[[Any], Any]
-) -> Callable[[ASGIApp], ASGIApp]:
+def _on_request(match: Match, change: Callable[[Any], Any]) -> Callable[[ASGIApp], ASGIApp]:
     return lambda app: rewrite(app, match, on_request=change)
 
 
@@ -141,6 +151,7 @@ def _same(
 SET_CALLS = Match(method="PUT", media_type=SET, path_suffix=PASSWORD_PATH)
 CHECK_CALLS = Match(method="POST", media_type=CHECK, path_suffix=PASSWORD_PATH)
 PASSWORD_CALLS = Match(path_suffix=PASSWORD_PATH)
+READ_CALLS = Match(method="GET", path_suffix=PASSWORD_PATH)
 
 CATALOG: tuple[Fault, ...] = (
     Fault(
@@ -208,5 +219,17 @@ CATALOG: tuple[Fault, ...] = (
         "A wrong password makes check answer 500 instead of 400.",
         ("P1-CHECK-002",),
         _on_response(CHECK_CALLS, _same(_server_error_on_wrong_password)),
+    ),
+    Fault(
+        "check-accepts-user-without-password",
+        "Check on a user who has no password answers 200 instead of 400.",
+        ("P1-CHECK-005",),
+        _on_response(CHECK_CALLS, _same(_no_password_check_accepted)),
+    ),
+    Fault(
+        "read-reports-ok-always",
+        "Read Password State answers status OK whatever the password's real state.",
+        ("P1-STATE-001",),
+        _on_response(READ_CALLS, _same(_state_always_ok)),
     ),
 )

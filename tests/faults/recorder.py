@@ -18,9 +18,7 @@ _RANK = {"passed": 0, "skipped": 1, "failed": 2, "error": 3}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption(
-        "--fault-record", default=None, help="write per-test outcomes as JSON here"
-    )
+    parser.addoption("--fault-record", default=None, help="write per-test outcomes as JSON here")
 
 
 class _Recorder:
@@ -40,15 +38,9 @@ class _Recorder:
             }
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        record = self.records.setdefault(
-            report.nodeid, {"requirements": [], "outcome": "passed"}
-        )
+        record = self.records.setdefault(report.nodeid, {"requirements": [], "outcome": "passed"})
         if report.when == "call":
-            outcome = (
-                "failed"
-                if report.failed
-                else ("skipped" if report.skipped else "passed")
-            )
+            outcome = "failed" if report.failed else ("skipped" if report.skipped else "passed")
         elif report.failed:
             outcome = "error"
         elif report.skipped:

@@ -136,9 +136,7 @@ def rewrite(
         if on_response is not None:
             on_response(exchange)
         payload = _encode(exchange.body)
-        headers = [
-            (k, v) for k, v in exchange.headers if k.lower() != b"content-length"
-        ]
+        headers = [(k, v) for k, v in exchange.headers if k.lower() != b"content-length"]
         headers.append((b"content-length", str(len(payload)).encode()))
         await send(
             {
