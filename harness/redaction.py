@@ -54,6 +54,12 @@ def basic_credentials(client_id: str, client_secret: str) -> str:
     return base64.b64encode(raw).decode("ascii")
 
 
+# Strings shorter than this are not scrubbed from free text: replacing every "t" or "ab" would
+# destroy the text and protect nothing (no real credential or generated password is that short).
+# Structured redaction (headers, JSON keys, form fields) still hides them wherever they are sent.
+MIN_SECRET_LENGTH = 4
+
+
 class Redactor:
     """Scrubs secrets from headers, bodies and free text; secrets can be registered at any time."""
 
@@ -66,7 +72,7 @@ class Redactor:
 
     def register(self, secret: str | None) -> None:
         """Remember a secret string; from now on `text` replaces it wherever it appears."""
-        if not secret:
+        if not secret or len(secret) < MIN_SECRET_LENGTH:
             return
         with self._lock:
             before = len(self._secrets)

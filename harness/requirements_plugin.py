@@ -94,6 +94,8 @@ class RequirementTracker:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if session.config.option.collectonly:
+            return  # nothing ran: no verdicts, and an earlier run's summary stays as it was
         if not self.has_suite_items or exitstatus not in (
             pytest.ExitCode.OK,
             pytest.ExitCode.TESTS_FAILED,

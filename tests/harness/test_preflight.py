@@ -149,7 +149,7 @@ def test_incomplete_configuration_exits_10(
 
 def test_collect_only_does_not_contact_the_target(tmp_path: Path) -> None:
     run = run_pytest(
-        ["suites", "--collect-only", "-q"],
+        ["suites", "--collect-only", "-q", "--summary-dir", str(tmp_path / "summary")],
         env={
             "PINGONE_API_URL": f"http://127.0.0.1:{_free_port()}/v1",
             "PINGONE_ENV_ID": "e",
@@ -158,6 +158,7 @@ def test_collect_only_does_not_contact_the_target(tmp_path: Path) -> None:
     )
     assert run.returncode == 0, run.output
     assert "test_check_password" in run.stdout
+    assert not (tmp_path / "summary").exists(), "collect-only wrote a summary although nothing ran"
 
 
 def test_project_tests_never_contact_the_target() -> None:

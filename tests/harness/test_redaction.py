@@ -125,6 +125,14 @@ def test_empty_and_none_registrations_change_nothing() -> None:
     assert redactor.text("nothing to hide") == "nothing to hide"
 
 
+def test_too_short_strings_are_not_scrubbed_from_free_text() -> None:
+    """A one-letter "secret" would turn every word into [REDACTED]; such strings are ignored."""
+    redactor = Redactor(["t"])
+    assert redactor.secret_count == 0
+    assert redactor.text("the target") == "the target"
+    assert redactor.headers({"Authorization": "Bearer t"})["Authorization"] == "[REDACTED]"
+
+
 def test_exception_messages_are_scrubbed_in_place(redactor: Redactor) -> None:
     error = AssertionError(f"expected 200, body echoed {SECRET}")
     error.add_note(f"note with {SECRET}")
