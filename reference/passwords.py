@@ -101,6 +101,16 @@ def clear_expired_lock(user: UserRecord, now: float) -> None:
         clear_lock(user)
 
 
+def drop_password(user: UserRecord, now: float) -> None:
+    """The user no longer has a PingOne password (unset, or handed to a gateway)."""
+    user.password = None
+    user.must_change = False
+    user.last_changed_at = None
+    user.last_change_kind = None
+    user.updated_at = now
+    clear_lock(user)
+
+
 def clear_lock(user: UserRecord) -> None:
     """Removes any lock and resets the failed-check counter."""
     user.locked = False
@@ -382,12 +392,7 @@ class PasswordService:
             )
 
         def change(tx: Transaction, user: UserRecord, now: float) -> PasswordView:
-            user.password = None
-            user.must_change = False
-            user.last_changed_at = None
-            user.last_change_kind = None
-            user.updated_at = now
-            clear_lock(user)
+            drop_password(user, now)
             return self.view(user, now)
 
         return self._write_user(env_id, user_id, change)
@@ -399,12 +404,7 @@ class PasswordService:
 
         def change(tx: Transaction, user: UserRecord, now: float) -> PasswordView:
             user.gateway_json = json.dumps(gateway or {"id": None})
-            user.password = None
-            user.must_change = False
-            user.last_changed_at = None
-            user.last_change_kind = None
-            user.updated_at = now
-            clear_lock(user)
+            drop_password(user, now)
             return self.view(user, now)
 
         return self._write_user(env_id, user_id, change)
