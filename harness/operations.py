@@ -19,6 +19,7 @@ class Operation:
     """One password operation: a method plus a media type on the shared `/password` URL."""
 
     name: str
+    title: str
     method: str
     media_type: str | None
     alt_media_types: tuple[str, ...]
@@ -68,6 +69,7 @@ def _operation(entry: Any, path: Path) -> Operation:
         raise ValueError(f"{path.name}: {entry['name']}: bad method {method!r}")
     return Operation(
         name=entry["name"],
+        title=str(entry.get("title") or entry["name"]),
         method=method,
         media_type=entry.get("mediaType"),
         alt_media_types=tuple(entry.get("altMediaTypes") or ()),

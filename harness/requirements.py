@@ -20,6 +20,14 @@ from harness.operations import SCHEMAS_DIR
 REQUIREMENTS_FILE = SCHEMAS_DIR / "requirements.yaml"
 MARKER = "requirement"
 
+# Conformance classes a target can claim (the OGC/W3C sense: what it implements), from the
+# least demanding up. `full` claims them all. A requirement belongs to exactly one class.
+CONFORMANCE_CLASSES: tuple[str, ...] = ("contract", "behaviour", "security")
+FULL = "full"
+# Sources a requirement's tests may need beyond a worker token; a run without the source
+# reports the requirement as "needs a source", never as passed.
+SOURCES: tuple[str, ...] = ("recovery-code", "external-idp", "clock")
+
 
 class Level(enum.Enum):
     """How binding a requirement is; the order is MUST > SHOULD > OBSERVED."""
@@ -52,6 +60,8 @@ class Requirement:
     source: str
     quote: str
     notes: str
+    conformance_class: str = "behaviour"
+    needs: tuple[str, ...] = ()
 
 
 class CatalogError(ValueError):
@@ -127,6 +137,15 @@ def _requirement(entry: Any, file_name: str) -> Requirement:
         raise CatalogError(
             f"{file_name}: {entry['id']}: level must be MUST, SHOULD or OBSERVED"
         ) from None
+    conformance_class = str(entry.get("class") or "behaviour")
+    if conformance_class not in CONFORMANCE_CLASSES:
+        raise CatalogError(
+            f"{file_name}: {entry['id']}: class must be one of {', '.join(CONFORMANCE_CLASSES)}"
+        )
+    needs = tuple(str(n) for n in entry.get("needs") or ())
+    unknown_sources = [n for n in needs if n not in SOURCES]
+    if unknown_sources:
+        raise CatalogError(f"{file_name}: {entry['id']}: unknown needs {unknown_sources}")
     return Requirement(
         id=str(entry["id"]),
         title=str(entry["title"]),
@@ -135,6 +154,8 @@ def _requirement(entry: Any, file_name: str) -> Requirement:
         source=str(entry["source"]),
         quote=str(entry.get("quote") or ""),
         notes=str(entry.get("notes") or ""),
+        conformance_class=conformance_class,
+        needs=needs,
     )
 
 
