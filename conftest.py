@@ -21,6 +21,7 @@ pytest_plugins = [
     "harness.target_plugin",
     "harness.requirements_plugin",
     "harness.redaction_plugin",
+    "harness.failure_plugin",
     "harness.fixtures",
 ]
 

@@ -1,10 +1,11 @@
 """Behaviour cases as data, and the small runner that sends them and checks what came back.
 
-A case file (`suites/behaviour/cases/*.yaml`) validates against `cases.schema.json` beside it.
+Case files (`suites/behaviour/cases/*.yaml`) validate against `cases.schema.json` beside them.
 Each case gets a fresh user under test, fills the placeholders of its request bodies with
 generated passwords (`<valid>`, `<right>`, `<wrong>`, `<wrong:NAME>`), sends its steps in order
-and checks every expectation of each step. A failure lists every unmet expectation of the step
-with the redacted exchange.
+and checks every expectation of each step (the checks are `harness.case_expectations`). A
+failure lists every unmet expectation of the step with the redacted exchange. A case quotes no
+source itself: its requirements' quotes, in `schemas/requirements.yaml`, are its source.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import json
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +21,36 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
+from harness.case_expectations import (
+    MAX_TICK_SECONDS,
+    TICK_MARGIN_SECONDS,
+    CaseState,
+    Observation,
+    StepResult,
+    clock_tick_seconds,
+    failures_remaining,
+    field_value,
+    referenced_steps,
+    unmet,
+)
 from harness.client import ApiClient
+from harness.failures import ConformanceFailure
 from harness.passwords import PasswordBook, PasswordPolicy
 from harness.schemas import SchemaStore
-from harness.users import UserFactory, UserUnderTest, parse_timestamp
+from harness.users import UserFactory, parse_timestamp
+
+__all__ = [
+    "CaseFileError",
+    "CaseRunner",
+    "CaseState",
+    "StepResult",
+    "case_params",
+    "clock_tick_seconds",
+    "failures_remaining",
+    "field_value",
+    "load_case_dir",
+    "load_case_file",
+]
 
 PLACEHOLDER = re.compile(r"^<(valid|right|wrong)(?::([A-Za-z0-9_-]+))?>$")
 # The body field that carries the new password, per password-changing operation.
@@ -36,9 +62,7 @@ NEW_PASSWORD_FIELD = {
     "resetSelf": "newPassword",
     "recover": "newPassword",
 }
-MAX_DESCRIPTION = 80
-MAX_TICK_SECONDS = 1.0
-TICK_MARGIN_SECONDS = 0.001
+SCHEMA_FILE = "cases.schema.json"
 
 
 class CaseFileError(ValueError):
@@ -47,7 +71,7 @@ class CaseFileError(ValueError):
 
 def load_case_file(path: Path, schema_path: Path | None = None) -> dict[str, Any]:
     """Read a case file and check it: its schema, unique step names, no "should" wording."""
-    schema_file = schema_path or path.with_name("cases.schema.json")
+    schema_file = schema_path or path.with_name(SCHEMA_FILE)
     document = yaml.safe_load(path.read_text(encoding="utf-8"))
     schema = json.loads(schema_file.read_text(encoding="utf-8"))
     validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
@@ -69,12 +93,22 @@ def load_case_file(path: Path, schema_path: Path | None = None) -> dict[str, Any
         if len(names) != len(set(names)):
             problems.append(f"{description!r}: step names repeat")
         for step in steps_of(case):
-            for reference in _referenced_steps(step["expect"]):
+            for reference in referenced_steps(step["expect"]):
                 if reference not in names:
                     problems.append(f"{description!r}: no earlier step named {reference!r}")
     if problems:
         raise CaseFileError(f"{path.name}:\n  " + "\n  ".join(problems))
     return dict(document)
+
+
+def load_case_dir(directory: Path) -> list[dict[str, Any]]:
+    """Every case file of a folder, checked, in file-name order; descriptions unique across."""
+    documents = [load_case_file(path) for path in sorted(directory.glob("*.yaml"))]
+    ids = [case_id(doc, case) for doc in documents for case in doc["cases"]]
+    repeated = sorted({i for i in ids if ids.count(i) > 1})
+    if repeated:
+        raise CaseFileError(f"case ids used twice in {directory.name}/: {repeated}")
+    return documents
 
 
 def steps_of(case: dict[str, Any]) -> list[dict[str, Any]]:
@@ -84,76 +118,22 @@ def steps_of(case: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"request": case["request"], "expect": case["expect"]}]
 
 
-def case_params(document: dict[str, Any]) -> list[Any]:
-    """`pytest.param`s of a case file: id = description, marked with its requirements."""
+def case_id(document: dict[str, Any], case: dict[str, Any]) -> str:
+    """`check: a wrong password reports failuresRemaining`."""
+    return f"{document['operation']}: {case['description']}"
+
+
+def case_params(documents: list[dict[str, Any]]) -> list[Any]:
+    """`pytest.param`s of case files: readable ids, marked with their requirements."""
     return [
         pytest.param(
             case,
-            id=case["description"],
+            id=case_id(document, case),
             marks=pytest.mark.requirement(*case["requirements"]),
         )
+        for document in documents
         for case in document["cases"]
     ]
-
-
-def _referenced_steps(expect: dict[str, Any]) -> list[str]:
-    found = []
-    for key in ("sameAs", "laterThan"):
-        if isinstance(expect.get(key), dict):
-            found.append(expect[key]["step"])
-    remaining = expect.get("failuresRemaining")
-    if isinstance(remaining, dict):
-        found.append(remaining["oneLessThan"])
-    return found
-
-
-def field_value(body: Any, path: str) -> tuple[bool, Any]:
-    """(present, value) of a dotted field path in a decoded JSON body."""
-    current = body
-    for part in path.split("."):
-        if not isinstance(current, dict) or part not in current:
-            return False, None
-        current = current[part]
-    return True, current
-
-
-def failures_remaining(body: Any) -> int | None:
-    """The first `details[].innerError.failuresRemaining` integer of an error body."""
-    details = body.get("details") if isinstance(body, dict) else None
-    for detail in details if isinstance(details, list) else []:
-        inner = detail.get("innerError") if isinstance(detail, dict) else None
-        value = inner.get("failuresRemaining") if isinstance(inner, dict) else None
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-    return None
-
-
-def clock_tick_seconds(timestamp: str) -> float:
-    """The resolution an RFC 3339 timestamp shows: 1 s, or 10^-n s for n fraction digits."""
-    match = re.search(r"T\d{2}:\d{2}:\d{2}(?:\.(\d+))?", timestamp)
-    digits = len(match.group(1)) if match and match.group(1) else 0
-    return 10.0**-digits
-
-
-@dataclass
-class StepResult:
-    """What one step got back."""
-
-    name: str | None
-    operation: str
-    status: int
-    body: Any
-    summary: str
-
-
-@dataclass
-class CaseState:
-    """The user under test and the passwords a case has used so far."""
-
-    user: UserUnderTest
-    policy: PasswordPolicy | None = None
-    named_wrong: dict[str, str] = field(default_factory=dict)
-    results: dict[str, StepResult] = field(default_factory=dict)
 
 
 class CaseRunner:
@@ -188,16 +168,27 @@ class CaseRunner:
                 state.results[result.name] = result
             self._wait_for_clock_tick(result, steps[index:])
 
-    def _policy(self, state: CaseState) -> PasswordPolicy:
+    def policy(self, state: CaseState) -> PasswordPolicy:
+        """The password policy of the case's user, as the target reports it."""
         if state.policy is None:
             state.policy = self.users.policy_of(state.user)
-        return state.policy
+        policy: PasswordPolicy = state.policy
+        return policy
+
+    def read_status(self, state: CaseState) -> tuple[Any, str]:
+        """The user's password status from GET …/password, and where it came from."""
+        response = self.api.password_operation(state.user.id, "read")
+        try:
+            value = response.json().get("status")
+        except (ValueError, AttributeError):
+            value = None
+        return value, f"GET …/password (HTTP {response.status_code})"
 
     def _skip_unless_lockout_allows(self, steps: list[dict[str, Any]], state: CaseState) -> None:
         """Skip failuresRemaining cases the user's policy cannot support (no or tight lockout)."""
         if not any("failuresRemaining" in step["expect"] for step in steps):
             return
-        limit = self._policy(state).lockout_failure_count
+        limit = self.policy(state).lockout_failure_count
         if limit is None:
             pytest.skip("the user's password policy has no lockout, so no failures are counted")
         wrongs = sum(1 for step in steps if _uses_wrong(step["request"].get("body")))
@@ -240,125 +231,20 @@ class CaseRunner:
                 raise ValueError("<right> used on a user without a password")
             return state.user.password
         if kind == "valid":
-            return self.passwords.valid(self._policy(state))
+            return self.passwords.valid(self.policy(state))
         if name is None:
-            return self.passwords.wrong(self._policy(state))
+            return self.passwords.wrong(self.policy(state))
         if name not in state.named_wrong:
-            state.named_wrong[name] = self.passwords.wrong(self._policy(state))
+            state.named_wrong[name] = self.passwords.wrong(self.policy(state))
         return state.named_wrong[name]
 
     def _check(self, index: int, step: dict[str, Any], got: StepResult, state: CaseState) -> None:
-        expect = step["expect"]
-        unmet: list[str] = []
-        if got.status != expect["http"]:
-            unmet.append(f"HTTP {expect['http']} expected, got {got.status}")
-        body = got.body
-        if "status" in expect:
-            present, value = field_value(body, "status")
-            if not present or value != expect["status"]:
-                shown = repr(value) if present else "no status"
-                unmet.append(f"status {expect['status']!r} expected, got {shown}")
-        if "passwordStatus" in expect:
-            unmet += self._check_password_status(expect["passwordStatus"], body, state)
-        if "schema" in expect:
-            if body is None:
-                unmet.append(f"a JSON body valid against {expect['schema']} expected, got none")
-            else:
-                unmet += self.schemas.errors(body, expect["schema"])
-        if expect.get("matchesPath"):
-            unmet += self._check_identifies(body, state)
-        for path in expect.get("absent", []):
-            if field_value(body, path)[0]:
-                unmet.append(f"{path} is present; it must be absent here")
-        if "sameAs" in expect:
-            unmet += self._check_same(expect["sameAs"], body, state)
-        if "laterThan" in expect:
-            unmet += self._check_later(expect["laterThan"], body, state)
-        if "failuresRemaining" in expect:
-            unmet += self._check_failures_remaining(expect["failuresRemaining"], body, state)
-        if unmet:
+        problems = unmet(step["expect"], Observation(got, state, self))
+        if problems:
             where = f"step {index} ({got.operation}{', ' + got.name if got.name else ''})"
-            listed = "\n".join(f"  - {line}" for line in unmet)
-            text = f"{where}: {len(unmet)} unmet expectation(s):\n{listed}\n\n{got.summary}"
-            raise AssertionError(self.api.redactor.text(text))
-
-    def _check_password_status(self, wanted: str, body: Any, state: CaseState) -> list[str]:
-        present, value = field_value(body, "status")
-        source = "the body"
-        if not present:
-            response = self.api.password_operation(state.user.id, "read")
-            try:
-                value = response.json().get("status")
-            except (ValueError, AttributeError):
-                value = None
-            source = f"GET …/password (HTTP {response.status_code})"
-        if value != wanted:
-            return [f"password status {wanted!r} expected, {source} says {value!r}"]
-        return []
-
-    def _check_identifies(self, body: Any, state: CaseState) -> list[str]:
-        problems = []
-        for path, wanted in (
-            ("environment.id", self.api.target.env_id),
-            ("user.id", state.user.id),
-        ):
-            present, value = field_value(body, path)
-            if not present or value != wanted:
-                problems.append(f"{path} {wanted!r} expected (the request path), got {value!r}")
-        return problems
-
-    def _check_same(self, spec: dict[str, Any], body: Any, state: CaseState) -> list[str]:
-        earlier = state.results[spec["step"]]
-        problems = []
-        for path in spec["fields"]:
-            was_present, was = field_value(earlier.body, path)
-            if not was_present:
-                continue
-            present, value = field_value(body, path)
-            if not present or value != was:
-                shown = repr(value) if present else "absent"
-                problems.append(f"{path} {was!r} expected (as step {spec['step']!r}), got {shown}")
-        return problems
-
-    def _check_later(self, spec: dict[str, Any], body: Any, state: CaseState) -> list[str]:
-        earlier = state.results[spec["step"]]
-        path = spec["field"]
-        was_present, was = field_value(earlier.body, path)
-        present, value = field_value(body, path)
-        if not present:
-            return [f"{path} expected (a date-time), got none"]
-        now = parse_timestamp(value)
-        if now is None:
-            return [f"{path} {value!r} is not an RFC 3339 date-time with an offset"]
-        if not was_present or was is None:
-            return []
-        before = parse_timestamp(was)
-        if before is None:
-            return [f"{path} of step {spec['step']!r} ({was!r}) is not an RFC 3339 date-time"]
-        if not now > before:
-            return [f"{path} {value!r} is not later than {was!r} (step {spec['step']!r})"]
-        return []
-
-    def _check_failures_remaining(self, spec: Any, body: Any, state: CaseState) -> list[str]:
-        value = failures_remaining(body)
-        if value is None:
-            return ["details[].innerError.failuresRemaining expected, got none"]
-        problems = []
-        if value < 0:
-            problems.append(f"failuresRemaining {value} is negative")
-        limit = self._policy(state).lockout_failure_count
-        if limit is not None and value >= limit:
-            problems.append(
-                f"failuresRemaining {value} is not below the policy's lockout.failureCount {limit}"
-            )
-        if isinstance(spec, dict):
-            earlier = failures_remaining(state.results[spec["oneLessThan"]].body)
-            if earlier is None or value != earlier - 1:
-                problems.append(
-                    f"failuresRemaining {earlier} - 1 expected (one less than step "
-                    f"{spec['oneLessThan']!r}), got {value}"
-                )
-        return problems
+            listed = "\n".join(f"  - {line}" for line in problems)
+            text = f"{where}: {len(problems)} unmet expectation(s):\n{listed}\n\n{got.summary}"
+            raise ConformanceFailure(self.api.redactor.text(text))
 
     def _wait_for_clock_tick(self, result: StepResult, later: list[dict[str, Any]]) -> None:
         """After a step that a later step compares a date-time with, wait one clock tick.

@@ -78,7 +78,6 @@ def _case(**changes: Any) -> dict[str, Any]:
     case: dict[str, Any] = {
         "description": "a wrong password answers 400",
         "requirements": ["P1-CHECK-002"],
-        "quote": "a quoted source text",
         "user": {"password": "valid"},
         "request": {"operation": "check", "body": {"password": "<wrong>"}},
         "expect": {"http": 400},

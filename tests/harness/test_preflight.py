@@ -157,7 +157,7 @@ def test_collect_only_does_not_contact_the_target(tmp_path: Path) -> None:
         },
     )
     assert run.returncode == 0, run.output
-    assert "test_check_password" in run.stdout
+    assert "test_behaviour_case[check:" in run.stdout
     assert not (tmp_path / "summary").exists(), "collect-only wrote a summary although nothing ran"
 
 

@@ -1,0 +1,234 @@
+"""What a behaviour case step can expect, as a dispatch table: one small check per key.
+
+Each check receives the key's value from the case file and an `Observation` (the step's result,
+the case's state so far, and the runner's services) and returns the unmet expectations as
+sentences; an empty list means met. Adding an expectation kind is adding one function and one
+entry in `EXPECTATIONS` (and the key in `cases.schema.json`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from harness.users import UserUnderTest, parse_timestamp
+
+if TYPE_CHECKING:
+    from harness.behaviour_cases import CaseRunner
+
+MAX_TICK_SECONDS = 1.0
+TICK_MARGIN_SECONDS = 0.001
+
+
+@dataclass
+class StepResult:
+    """What one step got back."""
+
+    name: str | None
+    operation: str
+    status: int
+    body: Any
+    summary: str
+
+
+@dataclass
+class CaseState:
+    """The user under test and what the case has seen so far."""
+
+    user: UserUnderTest
+    policy: Any = None
+    named_wrong: dict[str, str] = field(default_factory=dict)
+    results: dict[str, StepResult] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What a check looks at."""
+
+    result: StepResult
+    state: CaseState
+    runner: CaseRunner
+
+    @property
+    def body(self) -> Any:
+        """The step's decoded JSON body (None when it had none)."""
+        return self.result.body
+
+
+Check = Callable[[Any, Observation], list[str]]
+
+
+def field_value(body: Any, path: str) -> tuple[bool, Any]:
+    """(present, value) of a dotted field path in a decoded JSON body."""
+    current = body
+    for part in path.split("."):
+        if not isinstance(current, dict) or part not in current:
+            return False, None
+        current = current[part]
+    return True, current
+
+
+def failures_remaining(body: Any) -> int | None:
+    """The first `details[].innerError.failuresRemaining` integer of an error body."""
+    details = body.get("details") if isinstance(body, dict) else None
+    for detail in details if isinstance(details, list) else []:
+        inner = detail.get("innerError") if isinstance(detail, dict) else None
+        value = inner.get("failuresRemaining") if isinstance(inner, dict) else None
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    return None
+
+
+def clock_tick_seconds(timestamp: str) -> float:
+    """The resolution an RFC 3339 timestamp shows: 1 s, or 10^-n s for n fraction digits."""
+    match = re.search(r"T\d{2}:\d{2}:\d{2}(?:\.(\d+))?", timestamp)
+    digits = len(match.group(1)) if match and match.group(1) else 0
+    return 10.0**-digits
+
+
+# --- the checks ---------------------------------------------------------------------------------
+def check_http(wanted: int, seen: Observation) -> list[str]:
+    """The HTTP status equals `wanted`."""
+    got = seen.result.status
+    return [] if got == wanted else [f"HTTP {wanted} expected, got {got}"]
+
+
+def check_status(wanted: str, seen: Observation) -> list[str]:
+    """The body's `status` equals `wanted`."""
+    present, value = field_value(seen.body, "status")
+    if present and value == wanted:
+        return []
+    return [f"status {wanted!r} expected, got {repr(value) if present else 'no status'}"]
+
+
+def check_password_status(wanted: str, seen: Observation) -> list[str]:
+    """The password's status after the step: from the body, else from a GET right after."""
+    present, value = field_value(seen.body, "status")
+    source = "the body"
+    if not present:
+        value, source = seen.runner.read_status(seen.state)
+    if value != wanted:
+        return [f"password status {wanted!r} expected, {source} says {value!r}"]
+    return []
+
+
+def check_schema(schema_file: str, seen: Observation) -> list[str]:
+    """The body validates against a schema of `schemas/` (formats checked)."""
+    if seen.body is None:
+        return [f"a JSON body valid against {schema_file} expected, got none"]
+    return seen.runner.schemas.errors(seen.body, schema_file)
+
+
+def check_matches_path(_: bool, seen: Observation) -> list[str]:
+    """environment.id and user.id in the body are the request path's."""
+    problems = []
+    for path, wanted in (
+        ("environment.id", seen.runner.api.target.env_id),
+        ("user.id", seen.state.user.id),
+    ):
+        present, value = field_value(seen.body, path)
+        if not present or value != wanted:
+            problems.append(f"{path} {wanted!r} expected (the request path), got {value!r}")
+    return problems
+
+
+def check_absent(paths: list[str], seen: Observation) -> list[str]:
+    """None of the listed fields is present."""
+    present = [path for path in paths if field_value(seen.body, path)[0]]
+    return [f"{path} is present; it must be absent here" for path in present]
+
+
+def check_same_as(spec: dict[str, Any], seen: Observation) -> list[str]:
+    """Each listed field present in the named step's body has the same value here."""
+    earlier = seen.state.results[spec["step"]]
+    problems = []
+    for path in spec["fields"]:
+        was_present, was = field_value(earlier.body, path)
+        if not was_present:
+            continue
+        present, value = field_value(seen.body, path)
+        if not present or value != was:
+            shown = repr(value) if present else "absent"
+            problems.append(f"{path} {was!r} expected (as step {spec['step']!r}), got {shown}")
+    return problems
+
+
+def check_later_than(spec: dict[str, Any], seen: Observation) -> list[str]:
+    """The field is a date-time strictly later than the named step's."""
+    earlier = seen.state.results[spec["step"]]
+    path = spec["field"]
+    was_present, was = field_value(earlier.body, path)
+    present, value = field_value(seen.body, path)
+    if not present:
+        return [f"{path} expected (a date-time), got none"]
+    now = parse_timestamp(value)
+    if now is None:
+        return [f"{path} {value!r} is not an RFC 3339 date-time with an offset"]
+    if not was_present or was is None:
+        return []
+    before = parse_timestamp(was)
+    if before is None:
+        return [f"{path} of step {spec['step']!r} ({was!r}) is not an RFC 3339 date-time"]
+    if not now > before:
+        return [f"{path} {value!r} is not later than {was!r} (step {spec['step']!r})"]
+    return []
+
+
+def check_failures_remaining(spec: Any, seen: Observation) -> list[str]:
+    """failuresRemaining is reported below the policy's failureCount (and one less than before)."""
+    value = failures_remaining(seen.body)
+    if value is None:
+        return ["details[].innerError.failuresRemaining expected, got none"]
+    problems = []
+    if value < 0:
+        problems.append(f"failuresRemaining {value} is negative")
+    limit = seen.runner.policy(seen.state).lockout_failure_count
+    if limit is not None and value >= limit:
+        problems.append(
+            f"failuresRemaining {value} is not below the policy's lockout.failureCount {limit}"
+        )
+    if isinstance(spec, dict):
+        earlier = failures_remaining(seen.state.results[spec["oneLessThan"]].body)
+        if earlier is None or value != earlier - 1:
+            problems.append(
+                f"failuresRemaining {earlier} - 1 expected (one less than step "
+                f"{spec['oneLessThan']!r}), got {value}"
+            )
+    return problems
+
+
+# The order is the order unmet expectations are listed in.
+EXPECTATIONS: dict[str, Check] = {
+    "http": check_http,
+    "status": check_status,
+    "passwordStatus": check_password_status,
+    "schema": check_schema,
+    "matchesPath": check_matches_path,
+    "absent": check_absent,
+    "sameAs": check_same_as,
+    "laterThan": check_later_than,
+    "failuresRemaining": check_failures_remaining,
+}
+
+
+def referenced_steps(expect: dict[str, Any]) -> list[str]:
+    """The names of earlier steps an expectation compares with."""
+    found = []
+    for key in ("sameAs", "laterThan"):
+        if isinstance(expect.get(key), dict):
+            found.append(expect[key]["step"])
+    remaining = expect.get("failuresRemaining")
+    if isinstance(remaining, dict):
+        found.append(remaining["oneLessThan"])
+    return found
+
+
+def unmet(expect: dict[str, Any], seen: Observation) -> list[str]:
+    """Every unmet expectation of a step, in the table's order."""
+    problems: list[str] = []
+    for key, check in EXPECTATIONS.items():
+        if key in expect:
+            problems += check(expect[key], seen)
+    return problems
