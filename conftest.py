@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from harness.config import TargetSettings
-from harness.requirements import GATES
+from harness.requirements import CONFORMANCE_CLASSES, FULL, GATES
 from harness.run_context import RunOptions, install
 
 # Plugin modules: a module is listed after every plugin module it imports.
@@ -51,6 +51,28 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "Failed tests stay failed in every report whatever the gate.",
     )
     group.addoption(
+        "--conformance",
+        default=FULL,
+        help="the conformance class(es) the target claims, comma-separated: "
+        f"{', '.join(CONFORMANCE_CLASSES)} or {FULL} (default: {FULL}). Tests of other classes "
+        "are left out, and their requirements are reported as not assessed in this class.",
+    )
+    group.addoption(
+        "--requirement",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="run only the tests of this requirement id or id prefix (P1-CHECK-002, P1-CHECK); "
+        "repeatable. -m must|should|observed selects by level.",
+    )
+    group.addoption(
+        "--require-complete",
+        action="store_true",
+        default=False,
+        help="an INCOMPLETE verdict (a requirement at or above the gate, in a claimed class, "
+        "not assessed) fails the run with exit code 14.",
+    )
+    group.addoption(
         "--summary-dir",
         default=str(ROOT / "reports"),
         help="where conformance-summary.json and .md are written (default: reports/).",
@@ -77,6 +99,9 @@ def pytest_configure(config: pytest.Config) -> None:
         RunOptions(
             settings=settings,
             gate=config.getoption("--gate"),
+            conformance=config.getoption("--conformance"),
+            requirement_filters=tuple(config.getoption("--requirement")),
+            require_complete=config.getoption("--require-complete"),
             summary_dir=Path(config.getoption("--summary-dir")),
             alluredir=Path(alluredir).resolve() if alluredir else None,
             repo_root=ROOT,

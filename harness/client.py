@@ -117,6 +117,8 @@ class ApiClient:
         self._recorder = recorder
         self._sleep = sleep
         self.history: deque[Exchange] = deque(maxlen=50)
+        # The whole run's 429 handling, for the one summary line: retries made, seconds waited.
+        self.rate_limit_record: dict[str, float] = {"retries": 0, "waited_seconds": 0.0}
         # Allure can only take attachments while a test (or its fixtures) runs; the run's
         # pytest hooks switch recording on around each test.
         self.recording = recorder is not None
@@ -234,6 +236,8 @@ class ApiClient:
             waited += wait
             retries += 1
             notes.append(f"429: waited {wait:.1f} s (Retry-After), retry {retries}")
+        self.rate_limit_record["retries"] += retries
+        self.rate_limit_record["waited_seconds"] += waited
         if retries or response.status_code == 429:
             notes.append(
                 f"rate limit record: {retries} retries (max {self.rate_limit.max_retries}), "

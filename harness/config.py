@@ -20,6 +20,9 @@ class ExitCode(enum.IntEnum):
     UNREACHABLE = 11
     CREDENTIALS_REFUSED = 12
     UNKNOWN_ENVIRONMENT = 13
+    # Not a configuration failure: tests ran, and under --require-complete an INCOMPLETE
+    # verdict (a requirement at or above the gate not assessed) fails the run with this code.
+    INCOMPLETE = 14
 
 
 class ConfigError(Exception):
@@ -78,7 +81,8 @@ class Target:
         return f"{self.auth_base_url}/{self.env_id}/as/token"
 
 
-_ENV_ID = re.compile(r"^[A-Za-z0-9._~-]+$")
+# PingOne environment ids are UUIDs (8-4-4-4-12 hexadecimal digits).
+_ENV_ID = re.compile(r"^[0-9A-Fa-f]{8}-(?:[0-9A-Fa-f]{4}-){3}[0-9A-Fa-f]{12}$")
 
 
 @dataclass(frozen=True)
@@ -137,8 +141,10 @@ class TargetSettings:
                 ExitCode.CONFIGURATION,
             )
         if not _ENV_ID.match(self.env_id):
+            shown = self.env_id if len(self.env_id) <= 40 else self.env_id[:40] + "…"
             raise ConfigError(
-                "the environment id may hold only letters, digits and . _ ~ -",
+                f"the environment id {shown!r} is not a UUID: PingOne environment ids look "
+                "like 3f9c2c8e-6a4b-4f5e-9d1a-2b7c8e0f1a2b (the console's Environment ID)",
                 ExitCode.CONFIGURATION,
             )
         credentials = self._credentials()

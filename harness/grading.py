@@ -21,6 +21,7 @@ class Outcome(enum.Enum):
     FAILED = "failed"
     ERROR = "error"
     NOT_RUN = "not run"
+    DESELECTED = "deselected"
 
     @property
     def is_failure(self) -> bool:
@@ -29,6 +30,7 @@ class Outcome(enum.Enum):
 
 
 _RANK = {
+    Outcome.DESELECTED: -1,
     Outcome.NOT_RUN: 0,
     Outcome.PASSED: 1,
     Outcome.SKIPPED: 2,
@@ -44,9 +46,21 @@ class ItemRecord:
     nodeid: str
     requirements: list[str]
     outcome: Outcome = Outcome.NOT_RUN
+    # Why it was deselected or skipped: "outside the claimed class", "deselected", a skip reason.
+    reason: str = ""
 
-    def update(self, when: str, passed: bool, failed: bool, skipped: bool) -> None:
-        """Fold in one phase report (setup, call or teardown)."""
+    def deselect(self, reason: str) -> None:
+        """Record that the run left this test out, and why (the first reason given wins)."""
+        if self.outcome is Outcome.NOT_RUN:
+            self.outcome = Outcome.DESELECTED
+            self.reason = reason
+
+    def update(
+        self, when: str, passed: bool, failed: bool, skipped: bool, reason: str = ""
+    ) -> None:
+        """Fold in one phase report (setup, call or teardown); `reason` of a skip."""
+        if skipped and reason and self.outcome in (Outcome.NOT_RUN, Outcome.PASSED):
+            self.reason = reason
         if failed:
             found = Outcome.FAILED if when == "call" else Outcome.ERROR
         elif skipped:

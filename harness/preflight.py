@@ -7,8 +7,10 @@ docs/architecture.md: 11 unreachable, 12 credentials refused, 13 unknown environ
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from harness.auth import TokenProvider
 from harness.client import ApiClient
@@ -16,6 +18,9 @@ from harness.config import ConfigError, ExitCode, StaticToken
 from harness.http_errors import TargetUnreachable, TokenRequestFailed
 from harness.passwords import policies_in
 
+# A base URL path that names an API version (`/v1`, `/api/v2`): its 404s mean "unknown
+# environment"; without one, a 404 most likely means the API path was left out.
+_VERSIONED = re.compile(r"/v\d+(?:/|$)")
 # OAuth error codes that mean "these client credentials are not accepted".
 REFUSAL_ERRORS = frozenset(
     {"invalid_client", "unauthorized_client", "invalid_grant", "access_denied", "invalid_scope"}
@@ -52,6 +57,12 @@ def run_preflight(api: ApiClient, tokens: TokenProvider) -> PreflightResult:
         raise ConfigError(
             f"credentials refused: {where} answered HTTP 401 to {what}",
             ExitCode.CREDENTIALS_REFUSED,
+        )
+    if status == 404 and not _VERSIONED.search(urlsplit(target.api_base_url).path):
+        raise ConfigError(
+            f"{where} answered HTTP 404, and the base URL has no API version path: PingOne's is "
+            "https://api.pingone.<tld>/v1 (add /v1, or check the environment id)",
+            ExitCode.CONFIGURATION,
         )
     if status in (403, 404):
         raise ConfigError(

@@ -1,12 +1,14 @@
-"""pytest hooks for requirements: marker checks, Allure labels, grading and the summary.
+"""pytest hooks for requirements: marker checks, selection, Allure labels, grading, the summary.
 
 - Collection: every `@pytest.mark.requirement(...)` id must exist in schemas/requirements.yaml;
   an unknown id (or a marker without ids) stops the run as a usage error. Known ids become
-  Allure labels.
+  Allure labels, level and class markers, and -k keywords; `--conformance` and `--requirement`
+  leave tests out (see `harness.selection`).
 - Grading, in one place: at session end, when the only failures are tests whose requirements
-  all sit below the `--gate` level, the exit status becomes 0. Test outcomes are never changed.
-- Summary: when suite tests were collected, a per-requirement table is printed and written as
-  conformance-summary.json / .md, and `environment.properties` goes into the Allure results.
+  all sit below the `--gate` level, the exit status becomes 0; an INCOMPLETE verdict becomes
+  exit 14 under `--require-complete`. Test outcomes are never changed.
+- Summary: a run that collected suite tests always replaces the previous summary: with
+  verdicts when tests ran, with NO VERDICT and the reason when the run ended before any test.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from harness.allure_labels import label_marks
+from harness.config import ExitCode
 from harness.grading import GateDecision, ItemRecord, decide
 from harness.requirements import (
     MARKER,
@@ -24,15 +27,27 @@ from harness.requirements import (
     RequirementCatalog,
     marked_requirements,
 )
-from harness.run_context import context_of
+from harness.run_context import RunContext, context_of
+from harness.selection import OUTSIDE_CLASS_REASON, Selection, mark_item, suite_of
 from harness.summary import (
+    INCOMPLETE,
     ConformanceSummary,
     build_summary,
+    no_verdict_summary,
+    remove_reports,
     terminal_lines,
     write_environment_properties,
     write_reports,
 )
-from harness.target_plugin import COLLECTION_REFUSED, suite_items
+from harness.target_plugin import COLLECTION_REFUSED, CONFIG_FAILURE, suite_items
+
+# Exit statuses after which tests ran and the summary holds verdicts.
+RAN = (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.NO_TESTS_COLLECTED)
+WHY_NO_TEST = {
+    pytest.ExitCode.INTERRUPTED: "the run was interrupted",
+    pytest.ExitCode.INTERNAL_ERROR: "pytest hit an internal error",
+    pytest.ExitCode.USAGE_ERROR: "pytest usage error",
+}
 
 
 class RequirementTracker:
@@ -61,6 +76,11 @@ class RequirementTracker:
     def pytest_collection_modifyitems(
         self, config: pytest.Config, items: list[pytest.Item]
     ) -> None:
+        suites = suite_items(config, items)
+        self.has_suite_items = bool(suites)
+        context = context_of(config)
+        if self.has_suite_items and context is not None:
+            remove_reports(context.options.summary_dir)
         problems: list[str] = []
         for item in items:
             markers = list(item.iter_markers(MARKER))
@@ -72,8 +92,11 @@ class RequirementTracker:
                 if unknown:
                     problems.append(f"{item.nodeid}: unknown requirement id(s) {unknown}")
                     continue
-                for mark in label_marks(self.catalog.get(rid) for rid in ids):
+                requirements = [self.catalog.get(rid) for rid in ids]
+                for mark in label_marks(requirements):
                     item.add_marker(mark)
+                levels = {r.level.value.lower() for r in requirements}
+                mark_item(item, suite_of(item, Path(str(config.rootpath))), ids, levels)
             self.records[item.nodeid] = ItemRecord(item.nodeid, ids)
         if problems:
             config.stash[COLLECTION_REFUSED] = True
@@ -81,45 +104,93 @@ class RequirementTracker:
             raise pytest.UsageError(
                 f"requirement markers must name ids from {self.catalog_path.name}:\n  {listed}"
             )
-        self.has_suite_items = bool(suite_items(config, items))
+        if context is not None and suites:
+            self._select(config, items, context)
+
+    def _select(self, config: pytest.Config, items: list[pytest.Item], context: RunContext) -> None:
+        options = context.options
+        selection = Selection.build(options.conformance, options.requirement_filters, self.catalog)
+        root = Path(str(config.rootpath))
+        kept: list[pytest.Item] = []
+        left_out: dict[str, list[pytest.Item]] = {OUTSIDE_CLASS_REASON: [], "deselected": []}
+        for item in items:
+            record = self.records.get(item.nodeid)
+            suite = suite_of(item, root)
+            if not selection.keeps_class(suite):
+                left_out[OUTSIDE_CLASS_REASON].append(item)
+            elif (
+                record is not None
+                and suite
+                and not selection.keeps_requirements(record.requirements)
+            ):
+                left_out["deselected"].append(item)
+            else:
+                kept.append(item)
+        for reason, dropped in left_out.items():
+            for item in dropped:
+                self.records[item.nodeid].deselect(reason)
+            if dropped:
+                config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
         for item in items:
-            self.records.pop(item.nodeid, None)
+            record = self.records.get(item.nodeid)
+            if record is not None:
+                record.deselect("deselected")
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         record = self.records.get(report.nodeid)
         if record is not None:
-            record.update(report.when, report.passed, report.failed, report.skipped)
+            record.update(
+                report.when, report.passed, report.failed, report.skipped, _skip_reason(report)
+            )
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        if session.config.option.collectonly:
-            return  # nothing ran: no verdicts, and an earlier run's summary stays as it was
-        if not self.has_suite_items or exitstatus not in (
-            pytest.ExitCode.OK,
-            pytest.ExitCode.TESTS_FAILED,
-        ):
+        config = session.config
+        context = context_of(config)
+        if config.option.collectonly or context is None or not self.has_suite_items:
             return
-        context = context_of(session.config)
-        gate = context.options.gate if context is not None else "must"
-        self.decision = decide(self.records.values(), self.catalog, gate)
+        options = context.options
+        failure = config.stash.get(CONFIG_FAILURE, None)
+        facts = context.describe()
+        if failure is not None or exitstatus not in RAN:
+            if failure is not None:
+                why, code = f"configuration: {failure.message}", int(failure.exit_code)
+            else:
+                why = WHY_NO_TEST.get(pytest.ExitCode(exitstatus), "the run stopped")
+                code = int(exitstatus)
+            self.summary = no_verdict_summary(
+                why, code, facts, options.gate, options.conformance.split(",")
+            )
+            self.written = write_reports(self.summary, options.summary_dir, context.redactor)
+            return
+        self.decision = decide(self.records.values(), self.catalog, options.gate)
         if exitstatus == pytest.ExitCode.TESTS_FAILED and self.decision.passes:
             session.exitstatus = pytest.ExitCode.OK
-        if context is None:
-            return
-        facts = context.describe()
-        self.summary = build_summary(self.catalog, self.records.values(), self.decision, facts)
-        self.written = write_reports(self.summary, context.options.summary_dir, context.redactor)
-        if context.options.alluredir is not None:
+        self.summary = build_summary(
+            self.catalog,
+            self.records.values(),
+            self.decision,
+            facts,
+            conformance=Selection.build(options.conformance, (), self.catalog).classes,
+            rate_limit=context.rate_limit_record(),
+        )
+        if self.summary.verdict == INCOMPLETE and options.require_complete:
+            session.exitstatus = int(ExitCode.INCOMPLETE)
+        self.written = write_reports(self.summary, options.summary_dir, context.redactor)
+        if options.alluredir is not None:
             properties = {
                 "target.kind": facts.get("kind", "?"),
                 "target.api_base_url": facts.get("api_base_url", "?"),
                 "target.env_id": facts.get("env_id", "?"),
                 "suite.commit": facts.get("suite_commit", "unknown"),
-                "gate": gate,
+                "conformance": ",".join(self.summary.conformance),
+                "gate": options.gate,
+                "verdict": self.summary.verdict,
             }
-            write_environment_properties(context.options.alluredir, properties, context.redactor)
+            write_environment_properties(options.alluredir, properties, context.redactor)
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         if self.summary is None:
@@ -134,6 +205,17 @@ class RequirementTracker:
             terminalreporter.write_line(
                 f"users under test that could not be deleted: {', '.join(context.undeleted)}"
             )
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    """The text of a skip (`needs a source: recovery-code …`), empty for other reports."""
+    if not report.skipped:
+        return ""
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        text = str(longrepr[2])
+        return text.removeprefix("Skipped: ").strip()
+    return ""
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -42,6 +42,9 @@ class RunOptions:
     summary_dir: Path
     alluredir: Path | None
     repo_root: Path
+    conformance: str = "full"
+    requirement_filters: tuple[str, ...] = ()
+    require_complete: bool = False
 
 
 class RunContext:
@@ -148,6 +151,12 @@ class RunContext:
         self._recording = on
         if self._api is not None:
             self._api.recording = on
+
+    def rate_limit_record(self) -> dict[str, float]:
+        """The run's 429 retries and the seconds waited for them (zeros before the target)."""
+        if self._api is None:
+            return {"retries": 0, "waited_seconds": 0.0}
+        return dict(self._api.rate_limit_record)
 
     def describe(self) -> dict[str, str]:
         """Target facts for headers, summaries and `environment.properties`; no secret."""

@@ -2,7 +2,8 @@
 
 Preflight runs once collection is done and only when suite tests (items under `suites/`) were
 collected, so the project's own tests never contact a target. A failure prints one line on
-stderr and ends the run with its exit code through `pytest.exit`, before any test runs.
+stderr, leaves every test out and ends the run with its exit code (10-13), before any test
+runs. It is said once: not again as a pytest `Exit` banner.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ LINE_PREFIX = "pingone-conformance"
 # Set when collection was refused (e.g. an unknown requirement id): no test will run, so the
 # target is not contacted. pytest calls pytest_collection_finish even then.
 COLLECTION_REFUSED = pytest.StashKey[bool]()
+# The configuration failure that stopped the run before any test (its exit code is the run's).
+CONFIG_FAILURE = pytest.StashKey[ConfigError]()
 
 
 def suite_items(config: pytest.Config, items: list[pytest.Item]) -> list[pytest.Item]:
@@ -29,9 +32,18 @@ def suite_items(config: pytest.Config, items: list[pytest.Item]) -> list[pytest.
     return [item for item in items if Path(str(item.path)).is_relative_to(root)]
 
 
+def failure_line(context: RunContext, failure: ConfigError) -> str:
+    """The failure as one redacted line."""
+    return context.redactor.text(f"{LINE_PREFIX}: {failure.message}".replace("\n", " "))
+
+
 def stop_run(context: RunContext, failure: ConfigError) -> None:
-    """Print the failure as one redacted line on stderr and end the run with its exit code."""
-    line = context.redactor.text(f"{LINE_PREFIX}: {failure.message}".replace("\n", " "))
+    """End the run now with the failure's exit code (a fixture found it: tests were running).
+
+    The line goes to stderr; pytest's own `Exit` banner repeats it on the terminal, which is
+    the price of stopping mid-run. Before any test, `pytest_collection_finish` stops quietly.
+    """
+    line = failure_line(context, failure)
     sys.stderr.write(line + "\n")
     sys.stderr.flush()
     pytest.exit(line, returncode=int(failure.exit_code))
@@ -50,7 +62,11 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     try:
         context.open()
     except ConfigError as failure:
-        stop_run(context, failure)
+        sys.stderr.write(failure_line(context, failure) + "\n")
+        sys.stderr.flush()
+        config.stash[CONFIG_FAILURE] = failure
+        session.items[:] = []  # no test runs; pytest_sessionfinish sets the exit code
+        return
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
         facts = context.describe()
@@ -79,7 +95,10 @@ def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """Delete users under test still left (the per-test teardown normally did already)."""
+    """Delete users under test still left; a configuration failure's code is the exit code."""
+    failure = session.config.stash.get(CONFIG_FAILURE, None)
+    if failure is not None:
+        session.exitstatus = int(failure.exit_code)
     context = context_of(session.config)
     if context is not None and context.opened:
         context.delete_leftovers()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from harness.config import (
@@ -13,9 +15,24 @@ from harness.config import (
     derive_auth_url,
 )
 
+ENV_ID = "3f9c2c8e-6a4b-4f5e-9d1a-2b7c8e0f1a2b"
+
 
 def test_exit_codes_match_the_architecture_document() -> None:
-    assert [int(code) for code in ExitCode] == [10, 11, 12, 13]
+    assert [int(code) for code in ExitCode] == [10, 11, 12, 13, 14]
+    document = (Path(__file__).resolve().parents[2] / "docs" / "architecture.md").read_text()
+    for code in ExitCode:
+        assert f"| {int(code)} |" in document, f"exit code {int(code)} is not documented"
+
+
+@pytest.mark.parametrize("env_id", ["e", "not-a-uuid", "3f9c2c8e6a4b4f5e9d1a2b7c8e0f1a2b"])
+def test_a_malformed_environment_id_is_a_configuration_error(env_id: str) -> None:
+    settings = TargetSettings(
+        base_url="https://api.pingone.com/v1", env_id=env_id, access_token="t"
+    )
+    with pytest.raises(ConfigError, match="is not a UUID") as raised:
+        settings.external_target()
+    assert raised.value.exit_code is ExitCode.CONFIGURATION
 
 
 def test_no_base_url_means_the_embedded_reference() -> None:
@@ -27,7 +44,7 @@ def test_no_base_url_means_the_embedded_reference() -> None:
 @pytest.mark.parametrize(
     ("given", "named"),
     [
-        ({"env_id": "env-1"}, "PINGONE_ENV_ID"),
+        ({"env_id": ENV_ID}, "PINGONE_ENV_ID"),
         ({"auth_url": "https://auth.pingone.eu"}, "PINGONE_AUTH_URL"),
         ({"client_id": "c"}, "PINGONE_CLIENT_ID"),
         ({"access_token": "t"}, "PINGONE_ACCESS_TOKEN"),
@@ -44,14 +61,14 @@ def test_target_settings_without_a_base_url_are_refused(given: dict[str, str], n
 def test_a_complete_external_target_with_client_credentials() -> None:
     target = TargetSettings(
         base_url="https://api.pingone.eu/v1/",
-        env_id="abc-123",
+        env_id=ENV_ID,
         client_id="client",
         client_secret="secret-value",
     ).external_target()
     assert target.api_base_url == "https://api.pingone.eu/v1"
     assert target.auth_base_url == "https://auth.pingone.eu"
-    assert target.token_url == "https://auth.pingone.eu/abc-123/as/token"
-    assert target.environment_url == "https://api.pingone.eu/v1/environments/abc-123"
+    assert target.token_url == f"https://auth.pingone.eu/{ENV_ID}/as/token"
+    assert target.environment_url == f"https://api.pingone.eu/v1/environments/{ENV_ID}"
     assert target.credentials == ClientCredentials("client", "secret-value")
     assert not target.is_reference
     assert target.kind == "external"
@@ -60,7 +77,7 @@ def test_a_complete_external_target_with_client_credentials() -> None:
 
 def test_a_static_token_needs_no_auth_url() -> None:
     target = TargetSettings(
-        base_url="http://127.0.0.1:9999/v1", env_id="e", access_token="tok-value"
+        base_url="http://127.0.0.1:9999/v1", env_id=ENV_ID, access_token="tok-value"
     ).external_target()
     assert target.credentials == StaticToken("tok-value")
     assert target.auth_base_url is None
@@ -75,19 +92,19 @@ def test_a_static_token_needs_no_auth_url() -> None:
             TargetSettings(base_url="https://api.pingone.com/v1", client_id="c", client_secret="s"),
             "environment id",
         ),
-        (TargetSettings(base_url="https://api.pingone.com/v1", env_id="e"), "credentials"),
+        (TargetSettings(base_url="https://api.pingone.com/v1", env_id=ENV_ID), "credentials"),
         (
-            TargetSettings(base_url="https://api.pingone.com/v1", env_id="e", client_id="c"),
+            TargetSettings(base_url="https://api.pingone.com/v1", env_id=ENV_ID, client_id="c"),
             "PINGONE_CLIENT_SECRET",
         ),
         (
-            TargetSettings(base_url="https://api.pingone.com/v1", env_id="e", client_secret="s"),
+            TargetSettings(base_url="https://api.pingone.com/v1", env_id=ENV_ID, client_secret="s"),
             "PINGONE_CLIENT_ID",
         ),
         (
             TargetSettings(
                 base_url="https://api.pingone.com/v1",
-                env_id="e",
+                env_id=ENV_ID,
                 client_id="c",
                 client_secret="s",
                 access_token="t",
@@ -95,12 +112,14 @@ def test_a_static_token_needs_no_auth_url() -> None:
             "not both",
         ),
         (
-            TargetSettings(base_url="ftp://api.pingone.com/v1", env_id="e", access_token="t"),
+            TargetSettings(base_url="ftp://api.pingone.com/v1", env_id=ENV_ID, access_token="t"),
             "http(s)",
         ),
-        (TargetSettings(base_url="https://", env_id="e", access_token="t"), "http(s)"),
+        (TargetSettings(base_url="https://", env_id=ENV_ID, access_token="t"), "http(s)"),
         (
-            TargetSettings(base_url="https://u:p@api.pingone.com/v1", env_id="e", access_token="t"),
+            TargetSettings(
+                base_url="https://u:p@api.pingone.com/v1", env_id=ENV_ID, access_token="t"
+            ),
             "user info",
         ),
         (
@@ -132,7 +151,7 @@ def test_incomplete_or_contradictory_settings_exit_10(
 def test_config_errors_never_carry_the_secrets() -> None:
     settings = TargetSettings(
         base_url="https://api.pingone.com/v1",
-        env_id="e",
+        env_id=ENV_ID,
         client_id="c",
         client_secret="super-secret-1",
         access_token="super-token-1",
@@ -162,8 +181,8 @@ def test_an_explicit_auth_url_wins() -> None:
     target = TargetSettings(
         base_url="https://api.pingone.com/v1",
         auth_url="https://login.example.test/",
-        env_id="e",
+        env_id=ENV_ID,
         client_id="c",
         client_secret="s",
     ).external_target()
-    assert target.token_url == "https://login.example.test/e/as/token"
+    assert target.token_url == f"https://login.example.test/{ENV_ID}/as/token"

@@ -11,13 +11,24 @@ from harness.grading import GateDecision, ItemRecord, Outcome, decide
 from harness.redaction import Redactor
 from harness.requirements import CatalogError, Level, RequirementCatalog, gate_levels
 from harness.summary import (
+    DESELECTED,
     FAIL,
+    INCOMPLETE,
+    NO_TEST,
+    NO_VERDICT,
+    NOT_ASSESSED,
     NOT_RUN,
+    OUTSIDE_CLASS,
     PARTIAL,
     PASS,
+    SKIPPED,
+    UNTESTABLE,
     build_summary,
+    no_verdict_summary,
+    remove_reports,
     terminal_lines,
     to_markdown,
+    verdict_line,
     write_environment_properties,
     write_reports,
 )
@@ -143,7 +154,7 @@ def test_decide_counts_errors_as_failures(catalog: RequirementCatalog) -> None:
 
 def test_summary_verdicts(catalog: RequirementCatalog) -> None:
     decision = decide(_records(), catalog, "must")
-    summary = build_summary(catalog, _records(), decision, {"kind": "external"})
+    summary = build_summary(catalog, _records(), decision, {"kind": "external"}, untested={})
     verdicts = {v.id: v for v in summary.verdicts}
     assert verdicts["P1-X-001"].verdict == PASS
     assert verdicts["P1-X-002"].verdict == FAIL
@@ -151,30 +162,121 @@ def test_summary_verdicts(catalog: RequirementCatalog) -> None:
     assert not verdicts["P1-X-002"].gating
     assert verdicts["P1-X-003"].verdict == PARTIAL
     assert (verdicts["P1-X-003"].passed, verdicts["P1-X-003"].skipped) == (1, 1)
-    assert verdicts["P1-X-004"].verdict == NOT_RUN
+    assert verdicts["P1-X-004"].verdict == NOT_ASSESSED
+    assert verdicts["P1-X-004"].reason == NO_TEST
     assert verdicts["P1-X-004"].tests == 0
-    assert summary.counts() == {PASS: 1, FAIL: 1, PARTIAL: 1, NOT_RUN: 1}
+    assert summary.counts() == {PASS: 1, FAIL: 1, PARTIAL: 1, NOT_ASSESSED: 1}
     assert summary.run_passes
+    # P1-X-004 is a MUST without a test: the run is not a PASS.
+    assert summary.verdict == INCOMPLETE
+    assert summary.incomplete == ["P1-X-004"]
 
 
-def test_all_skipped_is_not_run(catalog: RequirementCatalog) -> None:
-    records = [ItemRecord("t", ["P1-X-001"], Outcome.SKIPPED)]
-    summary = build_summary(catalog, records, decide(records, catalog, "must"), {})
-    assert summary.verdicts[0].verdict == NOT_RUN
+def _one(outcome: Outcome, reason: str = "") -> list[ItemRecord]:
+    record = ItemRecord("t", ["P1-X-001"], outcome, reason)
+    return [record, ItemRecord("u", ["P1-X-004"], Outcome.PASSED)]
 
 
-def test_terminal_table_lists_tested_requirements_and_the_gate(
+@pytest.mark.parametrize(
+    ("records", "reason"),
+    [
+        (_one(Outcome.SKIPPED), SKIPPED),
+        (_one(Outcome.SKIPPED, "the policy has no lockout"), "skipped: the policy has no lockout"),
+        (_one(Outcome.SKIPPED, "needs a source: clock"), "needs a source: clock"),
+        (_one(Outcome.DESELECTED, "deselected"), DESELECTED),
+        (_one(Outcome.DESELECTED, OUTSIDE_CLASS), OUTSIDE_CLASS),
+        (_one(Outcome.NOT_RUN), NOT_RUN),
+    ],
+    ids=["skipped", "skip-reason", "needs-source", "deselected", "outside-class", "not-run"],
+)
+def test_a_must_requirement_not_assessed_makes_the_run_incomplete(
+    catalog: RequirementCatalog, records: list[ItemRecord], reason: str
+) -> None:
+    summary = build_summary(catalog, records, decide(records, catalog, "must"), {}, untested={})
+    first = summary.verdicts[0]
+    assert (first.verdict, first.reason) == (NOT_ASSESSED, reason)
+    assert summary.verdict == INCOMPLETE
+    assert summary.incomplete == ["P1-X-001"]
+    assert summary.run_passes  # the gate passes; --require-complete turns INCOMPLETE into 14
+    assert "P1-X-001" in verdict_line(summary)
+
+
+def test_untestable_requirements_and_unclaimed_classes_do_not_make_it_incomplete(
+    catalog: RequirementCatalog,
+) -> None:
+    records = [ItemRecord("t", ["P1-X-001"], Outcome.PASSED)]
+    summary = build_summary(
+        catalog,
+        records,
+        decide(records, catalog, "must"),
+        {},
+        untested={"P1-X-004": "an event no API shows"},
+    )
+    last = summary.verdicts[-1]
+    assert last.verdict == NOT_ASSESSED
+    assert last.reason == f"{UNTESTABLE}: an event no API shows"
+    assert summary.verdict == PASS
+    elsewhere = build_summary(
+        catalog, records, decide(records, catalog, "must"), {}, ["contract"], untested={}
+    )
+    assert elsewhere.verdicts[-1].reason == OUTSIDE_CLASS  # P1-X-004 is a behaviour requirement
+    assert elsewhere.verdict == PASS
+
+
+def test_gate_should_asks_should_requirements_to_be_assessed(
+    catalog: RequirementCatalog,
+) -> None:
+    records = [
+        ItemRecord("t", ["P1-X-001"], Outcome.PASSED),
+        ItemRecord("u", ["P1-X-004"], Outcome.PASSED),
+    ]
+    assert build_summary(catalog, records, decide(records, catalog, "must"), {}).verdict == PASS
+    strict = build_summary(catalog, records, decide(records, catalog, "should"), {}, untested={})
+    assert strict.verdict == INCOMPLETE
+    assert strict.incomplete == ["P1-X-002"]
+
+
+def test_nothing_assessed_is_never_a_pass(catalog: RequirementCatalog) -> None:
+    summary = build_summary(catalog, [], decide([], catalog, "must"), {}, untested={})
+    assert summary.verdict == INCOMPLETE
+    assert "no test ran" in summary.reason
+
+
+def test_a_failure_at_the_gate_is_a_fail(catalog: RequirementCatalog) -> None:
+    decision = decide(_records(), catalog, "should")
+    summary = build_summary(catalog, _records(), decision, {}, untested={})
+    assert summary.verdict == FAIL
+    assert not summary.run_passes
+
+
+def test_terminal_table_lists_tested_requirements_and_ends_with_the_verdict(
     catalog: RequirementCatalog,
 ) -> None:
     decision = GateDecision("should", gating=["t_should_fail"])
-    summary = build_summary(catalog, _records(), decision, {})
+    summary = build_summary(
+        catalog, _records(), decision, {}, rate_limit={"retries": 3, "waited_seconds": 4.5}
+    )
     lines = terminal_lines(summary)
     assert lines[0].split() == ["requirement", "level", "verdict", "tests", "(pass/fail/skip)"]
     row = next(line for line in lines if line.startswith("P1-X-002"))
     assert row.split()[:3] == ["P1-X-002", "SHOULD", "FAIL"]
     assert "fails the gate" in row
     assert not any(line.startswith("P1-X-004") for line in lines)
-    assert lines[-1] == decision.explanation()
+    assert "rate limited: 3 retries after 429, 4.5 s waited in all" in lines
+    assert lines[-2] == decision.explanation()
+    assert lines[-1].startswith("verdict: FAIL")
+
+
+def test_no_verdict_summary_says_why(tmp_path: Path) -> None:
+    summary = no_verdict_summary("configuration: target unreachable", 11, {}, "must", ["full"])
+    assert summary.verdict == NO_VERDICT
+    assert not summary.run_passes
+    assert terminal_lines(summary) == [
+        "verdict: NO VERDICT: configuration: target unreachable (exit 11); no test ran"
+    ]
+    paths = write_reports(summary, tmp_path, Redactor())
+    assert json.loads(paths[0].read_text())["verdict"] == NO_VERDICT
+    assert "**NO VERDICT**" in paths[1].read_text()
 
 
 def test_reports_are_written_and_scrubbed(catalog: RequirementCatalog, tmp_path: Path) -> None:
@@ -185,6 +287,7 @@ def test_reports_are_written_and_scrubbed(catalog: RequirementCatalog, tmp_path:
     assert [p.name for p in paths] == ["conformance-summary.json", "conformance-summary.md"]
     document = json.loads(paths[0].read_text())
     assert document["gate"] == "must"
+    assert document["verdict"] == summary.verdict
     assert [v["id"] for v in document["verdicts"]] == [
         "P1-X-001",
         "P1-X-002",
@@ -192,11 +295,13 @@ def test_reports_are_written_and_scrubbed(catalog: RequirementCatalog, tmp_path:
         "P1-X-004",
     ]
     markdown = paths[1].read_text()
-    assert "| P1-X-002 | SHOULD | **FAIL** |" in markdown
+    assert "| P1-X-002 | SHOULD | behaviour | **FAIL** |" in markdown
     assert "`t_should_fail`" in markdown
     for path in paths:
         assert "leaky-secret-9" not in path.read_text()
     assert to_markdown(summary).startswith("# PingOne user-password conformance summary")
+    remove_reports(tmp_path / "out")
+    assert not any(path.exists() for path in paths)
 
 
 def test_environment_properties(tmp_path: Path) -> None:

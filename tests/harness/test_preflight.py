@@ -6,6 +6,7 @@ the way CI would.
 
 from __future__ import annotations
 
+import json
 import socket
 from pathlib import Path
 
@@ -13,6 +14,8 @@ import httpx
 import pytest
 
 from tests.conftest import KNOWN_CLIENT_SECRET, ReferenceStarter, run_pytest, target_environment
+
+ENV_ID = "3f9c2c8e-6a4b-4f5e-9d1a-2b7c8e0f1a2b"
 
 PREFIX = "pingone-conformance: "
 
@@ -34,7 +37,12 @@ def _assert_stopped_before_tests(
     assert "Traceback" not in stdout + stderr
     assert " passed" not in stdout
     assert " failed" not in stdout
-    assert not summary_dir.exists(), "a summary was written although no test ran"
+    assert "Exit" not in stdout + stderr, "the failure is said twice (as a pytest Exit banner)"
+    summary = json.loads((summary_dir / "conformance-summary.json").read_text())
+    assert summary["verdict"] == "NO VERDICT", summary
+    assert summary["run_passes"] is False
+    assert f"(exit {code})" in summary["reason"]
+    assert summary["verdicts"] == []
 
 
 def test_unreachable_target_exits_11(tmp_path: Path) -> None:
@@ -43,7 +51,7 @@ def test_unreachable_target_exits_11(tmp_path: Path) -> None:
         ["suites", "-q", "--summary-dir", str(tmp_path / "summary")],
         env={
             "PINGONE_API_URL": f"http://127.0.0.1:{port}/v1",
-            "PINGONE_ENV_ID": "env-1",
+            "PINGONE_ENV_ID": ENV_ID,
             "PINGONE_CLIENT_ID": "client-1",
             "PINGONE_CLIENT_SECRET": KNOWN_CLIENT_SECRET,
         },
@@ -117,6 +125,19 @@ def test_unknown_environment_at_the_api_exits_13(
     assert token not in run.output
 
 
+def test_a_base_url_without_the_api_path_exits_10_with_a_hint(
+    tmp_path: Path, start_known_reference: ReferenceStarter
+) -> None:
+    reference = start_known_reference()
+    env = target_environment(reference)
+    env["PINGONE_API_URL"] = reference.auth_base_url  # http://127.0.0.1:PORT, no /v1
+    run = run_pytest(["suites", "-q", "--summary-dir", str(tmp_path / "summary")], env=env)
+    _assert_stopped_before_tests(
+        10, run.returncode, run.stderr, run.stdout, "add /v1", tmp_path / "summary"
+    )
+    assert "unknown environment" not in run.stderr
+
+
 @pytest.mark.parametrize(
     ("env", "fragment"),
     [
@@ -130,11 +151,13 @@ def test_unknown_environment_at_the_api_exits_13(
             id="base-url-without-env-id",
         ),
         pytest.param(
-            {"PINGONE_API_URL": "https://api.pingone.com/v1", "PINGONE_ENV_ID": "e"},
+            {"PINGONE_API_URL": "https://api.pingone.com/v1", "PINGONE_ENV_ID": ENV_ID},
             "credentials",
             id="base-url-without-credentials",
         ),
-        pytest.param({"PINGONE_ENV_ID": "e"}, "without a base URL", id="env-id-without-base-url"),
+        pytest.param(
+            {"PINGONE_ENV_ID": ENV_ID}, "without a base URL", id="env-id-without-base-url"
+        ),
     ],
 )
 def test_incomplete_configuration_exits_10(
@@ -152,7 +175,7 @@ def test_collect_only_does_not_contact_the_target(tmp_path: Path) -> None:
         ["suites", "--collect-only", "-q", "--summary-dir", str(tmp_path / "summary")],
         env={
             "PINGONE_API_URL": f"http://127.0.0.1:{_free_port()}/v1",
-            "PINGONE_ENV_ID": "e",
+            "PINGONE_ENV_ID": ENV_ID,
             "PINGONE_ACCESS_TOKEN": "t",
         },
     )
@@ -166,7 +189,7 @@ def test_project_tests_never_contact_the_target() -> None:
         ["tests/harness/test_config.py", "-q"],
         env={
             "PINGONE_API_URL": f"http://127.0.0.1:{_free_port()}/v1",
-            "PINGONE_ENV_ID": "e",
+            "PINGONE_ENV_ID": ENV_ID,
             "PINGONE_ACCESS_TOKEN": "t",
         },
     )
