@@ -23,26 +23,42 @@ ALLURE_REPORT := $(REPORTS)/allure-report
 ALLURE_CONFIG := allurerc.mjs
 
 # --- target selection and gate (all optional; no BASE_URL: the embedded reference) -----------------
+#: BASE_URL     API base URL of the target, e.g. https://api.pingone.com/v1 (none: the reference)
 BASE_URL ?=
+#: AUTH_URL     auth base URL (default: auth.pingone.<tld> for api.pingone.<tld>)
 AUTH_URL ?=
+#: ENV_ID       the target's environment id (a UUID)
 ENV_ID ?=
+#: GATE         must | should | observed: the lowest level whose failures fail the run
 GATE ?=
+#: CONFORMANCE  claimed class(es): contract, behaviour, security or full (default full)
+CONFORMANCE ?=
+#: PYTEST_ARGS  more pytest options, e.g. "--requirement P1-CHECK -m must --require-complete"
 PYTEST_ARGS ?=
+#: ARGS         options of 'make serve' (python -m reference --help)
 ARGS ?=
+#: BENCH_ARGS   options of the benchmark script
 BENCH_ARGS ?=
 TARGET_ARGS := $(if $(BASE_URL),--base-url '$(BASE_URL)') $(if $(AUTH_URL),--auth-url '$(AUTH_URL)') \
-	$(if $(ENV_ID),--env-id '$(ENV_ID)') $(if $(GATE),--gate '$(GATE)')
+	$(if $(ENV_ID),--env-id '$(ENV_ID)') $(if $(GATE),--gate '$(GATE)') \
+	$(if $(CONFORMANCE),--conformance '$(CONFORMANCE)')
 
 # `make -n` would execute any recipe line that names $(MAKE); this alias keeps `make -n run` a dry run.
 SUBMAKE = $(MAKE)
 
-# Exit codes that mean "bad configuration, no test ran" (see docs/architecture.md).
-CONFIG_EXIT_CODES := 10 11 12 13
+# pytest's exit code for an INCOMPLETE verdict under --require-complete (docs/architecture.md).
+INCOMPLETE_EXIT_CODE := 14
+SUMMARY_FILES := $(REPORTS)/conformance-summary.json $(REPORTS)/conformance-summary.md
 
 .PHONY: help run report test serve lint bench clean distclean venv node
 
-help: ## list the targets
+help: ## list the targets and the variables they read
+	@echo "targets:"
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@echo "variables (all optional):"
+	@sed -n -e 's/^#: /  /p' $(MAKEFILE_LIST)
+	@echo "secrets come from the environment only: PINGONE_CLIENT_ID, PINGONE_CLIENT_SECRET"
+	@echo "  or PINGONE_ACCESS_TOKEN (see README.md)"
 
 # --- bootstrap ------------------------------------------------------------------------------------
 venv: $(VENV_STAMP) ## create or sync .venv from requirements.lock
@@ -78,22 +94,30 @@ $(NODE_STAMP): package.json package-lock.json
 	@touch $@
 
 # --- the two main commands ------------------------------------------------------------------------
-# run: the conformance suites, then ALWAYS the HTML report, then pytest's own exit status. A
-# configuration exit code (10-13) means no test ran, so it passes through, no report is built and
-# a previous run's report is removed (it no longer matches the emptied allure-results).
-# When the tests pass but the report cannot be built, the run fails with the report's status.
+# run: the conformance suites, then the HTML report, then pytest's own exit status.
+# - The run owns reports/: the previous summary, results and HTML report go first, so nothing
+#   of an earlier run survives a run that fails early.
+# - The HTML report is built only when tests ran (pytest 0 = pass, 1 = failures, 14 =
+#   INCOMPLETE under --require-complete) from the results this run wrote. Any other status
+#   (2 interrupted, 4 usage, 5 no test selected, 10-13 configuration) builds no report; the
+#   summary then says NO VERDICT and why (pytest writes it; for a usage error that stops pytest
+#   before the suite's hooks, make writes it).
 # GNU make itself exits 2 whenever a recipe fails; the recipe's status (pytest's) is the N in
 # make's closing "Error N" line, and the line before it names it.
 run: $(VENV_STAMP) $(NODE_STAMP) ## run the conformance suites, then build the HTML report
+	@rm -rf $(ALLURE_RESULTS) $(ALLURE_REPORT) $(SUMMARY_FILES)
 	@status=0; \
-	$(VPY) -m pytest suites --alluredir $(ALLURE_RESULTS) --clean-alluredir --allure-no-capture \
+	$(VPY) -m pytest suites --alluredir $(ALLURE_RESULTS) --allure-no-capture \
 		$(TARGET_ARGS) $(PYTEST_ARGS) || status=$$?; \
-	for code in $(CONFIG_EXIT_CODES); do \
-		if [ "$$status" -eq "$$code" ]; then \
-			rm -rf $(ALLURE_REPORT); \
-			echo "make run: pytest exited $$status (configuration: no test ran, no report)" >&2; \
-			exit "$$status"; fi; \
-	done; \
+	case "$$status" in \
+		0|1|$(INCOMPLETE_EXIT_CODE)) ;; \
+		*) rm -rf $(ALLURE_REPORT); \
+		   test -f $(REPORTS)/conformance-summary.json || $(VPY) -m harness.summary no-verdict \
+			--exit-code "$$status" --dir $(REPORTS) \
+			--reason "pytest stopped before the suites started (see its message above)"; \
+		   echo "make run: pytest exited $$status: no test ran to a verdict, no HTML report" >&2; \
+		   exit "$$status";; \
+	esac; \
 	report_status=0; $(SUBMAKE) --no-print-directory report || report_status=$$?; \
 	if [ "$$status" -ne 0 ]; then \
 		echo "make run: pytest exited $$status" >&2; exit "$$status"; fi; \
@@ -106,8 +130,9 @@ test: $(VENV_STAMP) ## run the project's own tests (schemas, reference, harness,
 
 # --- the pieces -----------------------------------------------------------------------------------
 report: $(NODE_STAMP) ## build reports/allure-report/index.html from reports/allure-results
-	@test -d $(ALLURE_RESULTS) || { \
-		echo "make: $(ALLURE_RESULTS) does not exist; run 'make run' first" >&2; exit 1; }
+	@ls $(ALLURE_RESULTS)/*-result.json >/dev/null 2>&1 || { \
+		echo "make report: $(ALLURE_RESULTS) holds no test result; run 'make run' first" >&2; \
+		exit 1; }
 	@rm -rf $(ALLURE_REPORT)
 	$(ALLURE) generate $(ALLURE_RESULTS) --config $(ALLURE_CONFIG) --output $(ALLURE_REPORT)
 	@test -s $(ALLURE_REPORT)/index.html && grep -qi '<html' $(ALLURE_REPORT)/index.html || { \
@@ -130,7 +155,7 @@ bench: $(VENV_STAMP) ## print check-password load figures and the wall time of '
 clean: ## remove generated reports and caches (keeps .venv and node_modules)
 	rm -rf $(ALLURE_RESULTS) $(ALLURE_REPORT) $(REPORTS)/conformance-summary.json \
 		$(REPORTS)/conformance-summary.md
-	rm -rf .pytest_cache .ruff_cache .mypy_cache .hypothesis
+	rm -rf .pytest_cache .ruff_cache .mypy_cache .hypothesis .schemathesis
 	find . -path ./$(VENV) -prune -o -path ./node_modules -prune -o -path ./.git -prune -o \
 		-type d -name __pycache__ -print0 | xargs -0 rm -rf
 

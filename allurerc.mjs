@@ -1,16 +1,32 @@
 // Allure 3 configuration for `make report` (allure 3.18.0 from package-lock.json).
 //
-// Allure 3 ignores a categories.json in the results directory: categories live here. Rules are
-// tried in order and the first match wins. Regexes are JavaScript regexes tested against the
-// failure message (`message`) or the stack trace (`trace`); they are unanchored searches.
-// Failures that match no rule below fall into the two catch-alls at the end, grouped by
-// severity (the requirement level) and feature (the operation).
+// Allure 3 ignores a categories.json in the results directory: categories live here, built from
+// allure-categories.json (the one list of rules; tests/test_allure_categories.py proves each
+// rule against a real failure of its kind). Rules are tried in order and the first match wins;
+// a rule's pattern is searched in the failure message and in the trace.
 
-/** A failed or broken result whose message or trace matches `pattern`. */
-const failedWith = (pattern) => [
-  { statuses: ["failed", "broken"], message: pattern },
-  { statuses: ["failed", "broken"], trace: pattern },
-];
+import { readFileSync } from "node:fs";
+
+const { categories: rules } = JSON.parse(
+  readFileSync(new URL("./allure-categories.json", import.meta.url), "utf-8"),
+);
+
+/** One Allure 3 category from a rule of allure-categories.json. */
+const category = (rule) => {
+  const matchers = rule.pattern
+    ? [
+        { statuses: rule.statuses, message: new RegExp(rule.pattern) },
+        { statuses: rule.statuses, trace: new RegExp(rule.pattern) },
+      ]
+    : { statuses: rule.statuses };
+  const built = { name: rule.name, matchers };
+  if (rule.groupBy) {
+    built.groupBy = rule.groupBy.map((key) => (key === "severity" ? key : { label: key }));
+    built.groupByMessage = false;
+  }
+  if (rule.expand) built.expand = true;
+  return built;
+};
 
 /** @type {import("allure").AllureConfig} */
 export default {
@@ -26,52 +42,5 @@ export default {
       },
     },
   },
-  categories: [
-    {
-      name: "Target unreachable or timing out",
-      matchers: failedWith(
-        /ConnectionError|ConnectTimeout|ReadTimeout|TimeoutError|ConnectionRefused|RemoteDisconnected|NameResolutionError|SSLError|MaxRetryError/,
-      ),
-    },
-    {
-      name: "Rate limited (429 after retries)",
-      matchers: failedWith(/\b429\b|Too Many Requests/),
-    },
-    {
-      name: "Server errors (5xx)",
-      matchers: failedWith(
-        /Server error|Internal Server Error|Bad Gateway|Service Unavailable|Gateway Timeout/,
-      ),
-    },
-    {
-      name: "Body does not match its JSON Schema",
-      matchers: failedWith(
-        /jsonschema\.exceptions\.ValidationError|is a required property|is not of type|is not valid under any of the given schemas|does not match '/,
-      ),
-    },
-    {
-      name: "Schemathesis checks",
-      matchers: failedWith(/Schemathesis found \d+ distinct failure/),
-      groupByMessage: false,
-    },
-    {
-      // pytest reports a strict xfail that passes as a failure with no exception; allure-pytest
-      // then records no message and no trace. Here that is a known deviation that stopped
-      // happening: remove it from the deviation list.
-      name: "Known deviation no longer reproduces (strict XPASS)",
-      matchers: (d) => d.status === "failed" && !d.message && !d.trace,
-    },
-    {
-      name: "Conformance failures",
-      matchers: { statuses: ["failed"] },
-      groupBy: ["severity", { label: "feature" }],
-      groupByMessage: false,
-      expand: true,
-    },
-    {
-      name: "Suite or environment errors (broken)",
-      matchers: { statuses: ["broken"] },
-      groupBy: [{ label: "feature" }],
-    },
-  ],
+  categories: rules.map(category),
 };

@@ -22,6 +22,7 @@ pytest_plugins = [
     "harness.requirements_plugin",
     "harness.redaction_plugin",
     "harness.failure_plugin",
+    "harness.allure_plugin",
     "harness.fixtures",
 ]
 

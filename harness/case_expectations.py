@@ -118,7 +118,8 @@ def check_schema(schema_file: str, seen: Observation) -> list[str]:
     """The body validates against a schema of `schemas/` (formats checked)."""
     if seen.body is None:
         return [f"a JSON body valid against {schema_file} expected, got none"]
-    return seen.runner.schemas.errors(seen.body, schema_file)
+    errors = seen.runner.schemas.errors(seen.body, schema_file)
+    return [f"body does not validate against {schema_file}: {error}" for error in errors]
 
 
 def check_matches_path(_: bool, seen: Observation) -> list[str]:

@@ -163,6 +163,12 @@ class RunContext:
         if self._commit is None:
             self._commit = suite_commit(self.options.repo_root)
         facts = {"suite_commit": self._commit}
+        settings = self.options.settings
+        facts.update(
+            kind="external (not reached)" if settings.base_url else "embedded reference",
+            api_base_url=settings.base_url or "?",
+            env_id=settings.env_id or "?",
+        )
         if self._target is not None:
             facts.update(
                 kind=self._target.kind,

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import allure
+
 from harness.client import ApiClient
 from harness.passwords import PasswordBook, PasswordPolicy, PolicyBook
 
@@ -130,6 +132,12 @@ class UserRegistry:
             )
         user.password = value
         user.force_change = force_change
+
+    def username_of(self, user_id: str) -> str:
+        """The username of a live user of this run (its id when it is not known)."""
+        with self._lock:
+            user = self._live.get(user_id)
+        return user.username if user is not None else user_id
 
     def delete(self, user_id: str) -> bool:
         """Delete a user; True when it is gone (204, or 404 because it already was)."""
@@ -249,13 +257,14 @@ class UserFactory:
         return self._registry.policy_of(user)
 
     def cleanup(self) -> list[str]:
-        """Delete this test's users; returns the ids that could not be deleted."""
+        """Delete this test's users, each as a named step; returns the ids not deleted."""
         failed = []
         for user_id in self._mine:
-            try:
-                if not self._registry.delete(user_id):
+            with allure.step(f"delete user {self._registry.username_of(user_id)}"):
+                try:
+                    if not self._registry.delete(user_id):
+                        failed.append(user_id)
+                except Exception:  # noqa: BLE001 - delete the rest; the session sweep retries
                     failed.append(user_id)
-            except Exception:  # noqa: BLE001 - delete the rest; the session sweep retries
-                failed.append(user_id)
         self._mine.clear()
         return failed
