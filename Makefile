@@ -150,6 +150,7 @@ lint: $(VENV_STAMP) ## ruff check, ruff format --check, mypy on harness and refe
 bench: $(VENV_STAMP) ## print check-password load figures and the wall time of 'make run'
 	$(VPY) benchmarks/check_password_load.py $(BENCH_ARGS)
 	MAKE="$(MAKE)" benchmarks/make_run_walltime.sh
+	$(VPY) benchmarks/pytest_startup.py
 
 # --- cleaning -------------------------------------------------------------------------------------
 clean: ## remove generated reports and caches (keeps .venv and node_modules)
