@@ -24,6 +24,7 @@ pytest_plugins = [
     "harness.failure_plugin",
     "harness.allure_plugin",
     "harness.fixtures",
+    "harness.property_plugin",
 ]
 
 ROOT = Path(__file__).resolve().parent
@@ -74,6 +75,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "not assessed) fails the run with exit code 14.",
     )
     group.addoption(
+        "--hypothesis-profile-name",
+        default="quick",
+        choices=("quick", "thorough"),
+        help="property suite: quick (default, make run/test) or thorough (release).",
+    )
+    group.addoption(
+        "--property-seed",
+        type=int,
+        default=20261201,
+        help="property suite: the Hypothesis seed (default fixed, so failures reproduce).",
+    )
+    group.addoption(
         "--summary-dir",
         default=str(ROOT / "reports"),
         help="where conformance-summary.json and .md are written (default: reports/).",
@@ -106,5 +119,7 @@ def pytest_configure(config: pytest.Config) -> None:
             summary_dir=Path(config.getoption("--summary-dir")),
             alluredir=Path(alluredir).resolve() if alluredir else None,
             repo_root=ROOT,
+            property_profile=config.getoption("--hypothesis-profile-name"),
+            property_seed=config.getoption("--property-seed"),
         ),
     )

@@ -45,6 +45,8 @@ class RunOptions:
     conformance: str = "full"
     requirement_filters: tuple[str, ...] = ()
     require_complete: bool = False
+    property_profile: str = "quick"
+    property_seed: int = 20261201
 
 
 class RunContext:

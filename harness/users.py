@@ -107,6 +107,21 @@ class UserRegistry:
             self.set_password(user, password, force_change)
         return user
 
+    def next_username(self) -> str:
+        """A fresh username with this run's prefix, for users a generated request creates."""
+        with self._lock:
+            self._counter += 1
+            return f"{self.prefix}{self._counter}"
+
+    def adopt(self, user_id: str, username: str) -> UserUnderTest:
+        """Track a user created by other means (a generated request) so that it is deleted."""
+        user = UserUnderTest(id=user_id, username=username)
+        with self._lock:
+            if user_id not in self._live:
+                self._live[user_id] = user
+                self.created += 1
+        return user
+
     def _explain(self, what: str, status: int) -> str:
         exchange = self._api.last_exchange()
         detail = f"\n{exchange.summary()}" if exchange is not None else ""

@@ -1,0 +1,262 @@
+"""The property suite's machinery: schemathesis views of `schemas/openapi.yaml`, sending, failing.
+
+- `CONFIG`: schemathesis's configuration, read from the project's `schemathesis.toml` (the one
+  `st run` uses) without its CLI-only parts (`hooks`, `max-examples`), with the run's seed. The
+  Hypothesis profile (`quick` or `thorough`) decides how many examples run.
+- `media_type_views()`: one schema per password operation *and media type* (suffix-less
+  spellings included), so each is its own pytest item and generates bodies of its own type;
+  schemathesis would otherwise draw one media type per case among the eleven of one URL.
+- `PropertyRunner.send`: sends a generated case to the target with the run's token through the
+  harness session, runs schemathesis's checks plus this API's (`harness.property_checks`), and
+  turns a failure into a `ConformanceFailure` whose text went through the harness's redaction,
+  with a curl reproducer from the harness (token as `$PINGONE_ACCESS_TOKEN`, secrets hidden).
+"""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+import schemathesis
+import yaml
+from schemathesis.config import SchemathesisConfig
+from schemathesis.errors import FailureGroup
+
+from harness import property_checks
+from harness.client import ApiClient, curl_command
+from harness.failures import ConformanceFailure
+from harness.operations import OperationTable
+from harness.property_checks import PASSWORD_PATH, SENT, USERS_PATH
+from harness.redaction import Redactor
+from harness.users import UserRegistry
+
+ROOT = Path(__file__).resolve().parents[1]
+OPENAPI = ROOT / "schemas" / "openapi.yaml"
+PROJECT_TOML = ROOT / "schemathesis.toml"
+# What the toml sets only for `st run`: the hooks module (the pytest route imports the checks
+# itself and authenticates through the harness) and the example count (a Hypothesis profile
+# decides it here).
+CLI_ONLY_KEYS = ("hooks",)
+DEFAULT_SEED = 20261201
+IMPORT = "application/vnd.pingidentity.user.import+json"
+# Headers requests adds by itself; a reproducer does not need them.
+NOISE = frozenset({"user-agent", "accept-encoding", "connection", "content-length"})
+
+
+_SEED = [DEFAULT_SEED]
+
+
+def configure(seed: int) -> None:
+    """Set the run's seed before the property suite is collected (the plugin does this)."""
+    _SEED[0] = seed
+
+
+def run_seed() -> int:
+    """The seed of this run."""
+    return _SEED[0]
+
+
+def project_settings(seed: int | None = None, path: Path = PROJECT_TOML) -> SchemathesisConfig:
+    """schemathesis's configuration for the pytest route: the project toml, seeded."""
+    data = tomllib.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    for key in CLI_ONLY_KEYS:
+        data.pop(key, None)
+    generation = data.get("generation")
+    if isinstance(generation, dict):
+        generation.pop("max-examples", None)
+    data["seed"] = run_seed() if seed is None else seed
+    return SchemathesisConfig.from_dict(data, base_dir=str(path.parent))
+
+
+@dataclass(frozen=True)
+class View:
+    """One operation under one media type: a schema holding only that."""
+
+    name: str
+    method: str
+    path: str
+    media_type: str | None
+    schema: Any
+
+
+def _document() -> dict[str, Any]:
+    loaded = yaml.safe_load(OPENAPI.read_text(encoding="utf-8"))
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def _view(
+    document: dict[str, Any],
+    config: SchemathesisConfig,
+    path: str,
+    method: str,
+    media_type: str | None,
+) -> Any:
+    derived = copy.deepcopy(document)
+    operation = derived["paths"][path][method.lower()]
+    if media_type is not None:
+        content = operation["requestBody"]["content"]
+        operation["requestBody"]["content"] = {media_type: content[media_type]}
+    schema = schemathesis.openapi.from_dict(derived, config=config)
+    schema.location = OPENAPI.absolute().as_uri()
+    return schema.include(method=method, path=path)
+
+
+def media_type_views(config: SchemathesisConfig, operations: OperationTable) -> list[View]:
+    """Every password operation under each of its media types, Read, and Create User (both)."""
+    document = _document()
+    views = [View("read", "GET", PASSWORD_PATH, None, _view(document, config, PASSWORD_PATH, "GET", None))]
+    seen: set[tuple[str, str]] = set()
+    for operation in operations:
+        for index, media in enumerate((operation.media_type, *operation.alt_media_types)):
+            if media is None or (operation.method, media) in seen:
+                continue
+            seen.add((operation.method, media))
+            # resetSelf and resetAdmin share one media type: one view, named for both.
+            name = "reset" if operation.name in ("resetSelf", "resetAdmin") else operation.name
+            if index:
+                name += "-alt-spelling"
+            schema = _view(document, config, PASSWORD_PATH, operation.method, media)
+            views.append(View(name, operation.method, PASSWORD_PATH, media, schema))
+    for name, media in (("createUser", "application/json"), ("importUser", IMPORT)):
+        views.append(View(name, "POST", USERS_PATH, media, _view(document, config, USERS_PATH, "POST", media)))
+    return views
+
+
+@dataclass
+class PropertyRecord:
+    """What the property suite did in this run: seed, profile, cases sent, failures by test."""
+
+    seed: int
+    profile: str
+    cases: int = 0
+    statuses: dict[str, int] = field(default_factory=dict)
+    failures: dict[str, str] = field(default_factory=dict)
+
+    def count(self, status: int) -> None:
+        """Count one case sent and its answer's status class."""
+        self.cases += 1
+        key = f"{status // 100}xx"
+        self.statuses[key] = self.statuses.get(key, 0) + 1
+
+
+class PropertyRunner:
+    """Sends generated cases to the target and judges them; failures come out redacted."""
+
+    def __init__(
+        self,
+        api: ApiClient,
+        base_url: str,
+        redactor: Redactor,
+        record: PropertyRecord,
+        users: UserRegistry,
+    ) -> None:
+        self.users = users
+        self.api = api
+        self.base_url = base_url
+        self.redactor = redactor
+        self.record = record
+        self.session: requests.Session = api.session
+
+    def auth_headers(self) -> dict[str, str]:
+        """The run's bearer token (fetched or refreshed by the harness)."""
+        return {"Authorization": f"Bearer {self.api.tokens.token()}"}
+
+    def remember_secrets(self, case: Any) -> None:
+        """Register every secret of the case with redaction before anything can print it."""
+        SENT.add_from(case.body)
+        for value in property_checks.secret_values(case.body):
+            self.redactor.register(value)
+
+    def prefix_username(self, case: Any) -> None:
+        """A generated Create User gets this run's prefix, keeping the generated text after it."""
+        generated = case.body.get("username")
+        suffix = f"-{generated[:40]}" if isinstance(generated, str) else ""
+        case.body["username"] = f"{self.users.next_username()}{suffix}"
+
+    def adopt_created(self, case: Any, response: Any) -> None:
+        """A user a generated request created is tracked, then deleted at once."""
+        if case.operation.path != USERS_PATH or response.status_code not in (200, 201):
+            return
+        body = property_checks.json_body(response)
+        user_id = body.get("id") if isinstance(body, dict) else None
+        if isinstance(user_id, str) and user_id:
+            username = case.body.get("username") if isinstance(case.body, dict) else None
+            self.users.adopt(user_id, str(username))
+            self.users.delete(user_id)
+
+    def send(self, case: Any, **validate: Any) -> Any:
+        """Send the case, run every enabled check; a failure raises a redacted ConformanceFailure."""
+        self.remember_secrets(case)
+        headers = self.auth_headers()
+        try:
+            response = case.call(base_url=self.base_url, session=self.session, headers=headers)
+        except requests.RequestException as error:
+            raise ConformanceFailure(
+                self.redactor.text(f"{case.method} {case.formatted_path}: {type(error).__name__}")
+            ) from None
+        self.record.count(response.status_code)
+        self.validate(case, response, headers, **validate)
+        return response
+
+    def validate(self, case: Any, response: Any, headers: Mapping[str, str], **kwargs: Any) -> None:
+        """schemathesis's checks and this API's on one answer; redacted failure on any."""
+        try:
+            case.validate_response(response, headers=dict(headers), **kwargs)
+        except FailureGroup as group:
+            raise self.failure(case, response, headers, group) from None
+
+    def failure(
+        self,
+        case: Any,
+        response: Any,
+        headers: Mapping[str, str],
+        group: BaseExceptionGroup[Any] | None = None,
+        problems: list[str] | None = None,
+    ) -> ConformanceFailure:
+        """A ConformanceFailure: what failed, the exchange and a curl reproducer, redacted."""
+        lines = list(problems or [])
+        for failure in getattr(group, "exceptions", ()):
+            title = getattr(failure, "title", type(failure).__name__)
+            message = getattr(failure, "message", str(failure))
+            code = getattr(failure, "code", "")
+            lines.append(f"{title} ({code}): {message}" if code else f"{title}: {message}")
+        request_headers = {
+            k: v for k, v in {**(case.headers or {}), **headers}.items() if k.lower() not in NOISE
+        }
+        if case.media_type:
+            request_headers["Content-Type"] = case.media_type
+        data = _request_bytes(response)
+        url = response.request.url if getattr(response, "request", None) else case.formatted_path
+        curl = curl_command(case.method, str(url), request_headers, data, self.redactor)
+        body = self.redactor.body(response.content, response.headers.get("content-type", [None])[0])
+        text = "\n".join(f"- {line}" for line in lines)
+        return PropertyFailure(
+            self.redactor.text(
+                f"{case.method} {case.operation.path} [{case.media_type or 'no body'}] → "
+                f"HTTP {response.status_code}\n{text}\nresponse: {body[:1500]}\n"
+                f"reproduce with:\n  {curl}"
+            ),
+            curl=curl,
+        )
+
+
+class PropertyFailure(ConformanceFailure):
+    """A failed generated case; `curl` is its redacted reproducer for the Allure attachment."""
+
+    def __init__(self, message: str, curl: str) -> None:
+        super().__init__(message)
+        self.curl = curl
+
+
+def _request_bytes(response: Any) -> bytes | None:
+    request = getattr(response, "request", None)
+    body = getattr(request, "body", None)
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    return body if isinstance(body, bytes) else None

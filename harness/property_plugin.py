@@ -1,0 +1,174 @@
+"""pytest hooks for the property suite: load schemathesis only when it is wanted, seed, record.
+
+- `pytest.ini` disables plugin autoload, so schemathesis's pytest plugin is imported here, and
+  only when the run's arguments include `suites/property` (or `suites` as a whole, or nothing,
+  which collects `suites`). A `pytest suites/behaviour` or `pytest tests` run never imports
+  schemathesis or Hypothesis.
+- Hypothesis profiles: `quick` (the default; `make run`, `make test`) and `thorough` (release),
+  chosen by `--hypothesis-profile-name`. Both use no example database and the run's seed
+  (`--property-seed`, default fixed), so a failure reproduces with the seed the header prints.
+- A failing generated case attaches its redacted curl reproducer to the Allure result once (the
+  minimal example Hypothesis replays last); the property record (seed, profile, cases sent,
+  failures) is written to `property-run.json` in the summary directory and to the Allure
+  environment as `property_seed` / `property_profile`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.run_context import RunContext, context_of
+
+PROPERTY_DIR = Path("suites") / "property"
+PROFILES: dict[str, dict[str, Any]] = {
+    # A handful of examples per generated operation, a few short scenarios: seconds in all.
+    "quick": {"max_examples": 6, "stateful_steps": 8, "scenarios": 12},
+    # The pre-release run: many examples, long scenarios.
+    "thorough": {"max_examples": 150, "stateful_steps": 25, "scenarios": 200},
+}
+RECORD_FILE = "property-run.json"
+WANTED = pytest.StashKey[bool]()
+
+
+def wants_property_suite(config: pytest.Config) -> bool:
+    """True when the run's arguments reach `suites/property`."""
+    root = Path(str(config.rootpath))
+    target = (root / PROPERTY_DIR).resolve()
+    args = [a for a in config.args if not a.startswith("-")] or [str(root / "suites")]
+    for arg in args:
+        path = Path(arg.split("::", 1)[0])
+        resolved = (path if path.is_absolute() else Path(str(config.invocation_params.dir)) / path)
+        resolved = resolved.resolve()
+        if resolved == target or target.is_relative_to(resolved) or resolved.is_relative_to(target):
+            return True
+    return False
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """Import the schemathesis plugin and register the Hypothesis profiles when wanted."""
+    wanted = wants_property_suite(config)
+    config.stash[WANTED] = wanted
+    if not wanted:
+        return
+    config.pluginmanager.import_plugin("schemathesis.pytest.plugin")
+    from hypothesis import HealthCheck, settings
+
+    for name, values in PROFILES.items():
+        settings.register_profile(
+            f"pingone-{name}",
+            max_examples=values["max_examples"],
+            stateful_step_count=values["stateful_steps"],
+            deadline=None,
+            database=None,
+            print_blob=False,
+            suppress_health_check=[
+                HealthCheck.function_scoped_fixture,
+                HealthCheck.too_slow,
+                HealthCheck.filter_too_much,
+                HealthCheck.data_too_large,
+            ],
+        )
+    context = context_of(config)
+    profile = context.options.property_profile if context is not None else "quick"
+    settings.load_profile(f"pingone-{profile}")
+    from harness import property as property_machinery
+
+    property_machinery.configure(context.options.property_seed if context is not None else 0)
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    """Print the seed and profile, so a failing run can be replayed exactly."""
+    context = context_of(config)
+    if not config.stash.get(WANTED, False) or context is None:
+        return None
+    options = context.options
+    return (
+        f"pingone-conformance: property suite seed {options.property_seed}, "
+        f"profile {options.property_profile} (replay: --property-seed {options.property_seed})"
+    )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    """Attach the minimal failing case's redacted reproducer to the test's Allure result."""
+    try:
+        return (yield)
+    except BaseException as error:
+        curl = getattr(error, "curl", None)
+        if isinstance(curl, str):
+            import allure
+
+            allure.attach(curl, "minimal reproducer (curl)", allure.attachment_type.TEXT)
+            record = item.config.stash.get(RECORD, None)
+            if record is not None:
+                record.failures[item.nodeid] = str(error).splitlines()[0]
+        raise
+
+
+RECORD = pytest.StashKey[Any]()
+
+
+@pytest.fixture(scope="session")
+def property_runner(request: pytest.FixtureRequest, run_context: RunContext) -> Any:
+    """Sends generated cases to the target with the run's token; failures come out redacted."""
+    from harness.property import PropertyRunner
+
+    return PropertyRunner(
+        run_context.api,
+        run_context.target.api_base_url,
+        run_context.redactor,
+        property_record(request.config),
+        run_context.users,
+    )
+
+
+def property_record(config: pytest.Config) -> Any:
+    """The run's `PropertyRecord` (created on first use)."""
+    record = config.stash.get(RECORD, None)
+    if record is None:
+        from harness.property import PropertyRecord
+
+        context = context_of(config)
+        seed = context.options.property_seed if context is not None else 0
+        profile = context.options.property_profile if context is not None else "quick"
+        record = PropertyRecord(seed=seed, profile=profile)
+        config.stash[RECORD] = record
+    return record
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Write the property record for the summary and the Allure environment."""
+    config = session.config
+    record = config.stash.get(RECORD, None)
+    context = context_of(config)
+    if record is None or context is None:
+        return
+    facts = {
+        "seed": record.seed,
+        "profile": record.profile,
+        "cases": record.cases,
+        "statuses": record.statuses,
+        "failures": record.failures,
+    }
+    directory = context.options.summary_dir
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / RECORD_FILE).write_text(json.dumps(facts, indent=2, sort_keys=True) + "\n")
+    alluredir = context.options.alluredir
+    if alluredir is not None and alluredir.is_dir():
+        with (alluredir / "environment.properties").open("a", encoding="utf-8") as out:
+            out.write(f"property_seed={record.seed}\nproperty_profile={record.profile}\n")
+            out.write(f"property_cases={record.cases}\n")
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(
+            f"pingone-conformance: property suite sent {record.cases} generated cases "
+            f"(seed {record.seed}, profile {record.profile}); "
+            f"{len(record.failures)} failing tests"
+        )

@@ -1,0 +1,1 @@
+"""Property suite: schemathesis over schemas/openapi.yaml, generated requests and stateful runs."""
