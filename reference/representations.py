@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from reference.passwords import PasswordView
 from reference.users import UserPage, UserView
@@ -27,19 +28,28 @@ def _href(url: str) -> dict[str, str]:
     return {"href": url}
 
 
+def segment(text: str) -> str:
+    """Returns one URL path segment: ids that came from a request are percent-encoded.
+
+    A population id (or any id a client sent) may hold spaces, slashes or non-ASCII letters; an
+    href must stay a valid URI reference (RFC 3986) that names exactly that resource.
+    """
+    return quote(text, safe="")
+
+
 def environment_url(api_base: str, env_id: str) -> str:
     """Returns the URL of an environment."""
-    return f"{api_base}/environments/{env_id}"
+    return f"{api_base}/environments/{segment(env_id)}"
 
 
 def user_url(api_base: str, env_id: str, user_id: str) -> str:
     """Returns the URL of a user."""
-    return f"{environment_url(api_base, env_id)}/users/{user_id}"
+    return f"{environment_url(api_base, env_id)}/users/{segment(user_id)}"
 
 
 def policy_url(api_base: str, env_id: str, policy_id: str) -> str:
     """Returns the URL of a password policy."""
-    return f"{environment_url(api_base, env_id)}/passwordPolicies/{policy_id}"
+    return f"{environment_url(api_base, env_id)}/passwordPolicies/{segment(policy_id)}"
 
 
 def password_state(
@@ -82,7 +92,7 @@ def user(api_base: str, view: UserView) -> dict[str, Any]:
             "self": _href(url),
             "environment": _href(environment_url(api_base, record.env_id)),
             "population": _href(
-                f"{environment_url(api_base, record.env_id)}/populations/{record.population_id}"
+                f"{environment_url(api_base, record.env_id)}/populations/{segment(record.population_id)}"
             ),
             "password": _href(f"{url}/password"),
         },
