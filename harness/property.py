@@ -48,17 +48,26 @@ IMPORT = "application/vnd.pingidentity.user.import+json"
 NOISE = frozenset({"user-agent", "accept-encoding", "connection", "content-length"})
 
 
-_SEED = [DEFAULT_SEED]
+@dataclass
+class RunSettings:
+    """The run's seed and profile facts, set by the plugin before the suite is collected."""
+
+    seed: int = DEFAULT_SEED
+    coverage: bool = False
+    scenarios: int = 25
 
 
-def configure(seed: int) -> None:
-    """Set the run's seed before the property suite is collected (the plugin does this)."""
-    _SEED[0] = seed
+RUN = RunSettings()
+
+
+def configure(seed: int, *, coverage: bool, scenarios: int) -> None:
+    """Set the run's seed and profile facts before the property suite is collected."""
+    RUN.seed, RUN.coverage, RUN.scenarios = seed, coverage, scenarios
 
 
 def run_seed() -> int:
     """The seed of this run."""
-    return _SEED[0]
+    return RUN.seed
 
 
 def project_settings(seed: int | None = None, path: Path = PROJECT_TOML) -> SchemathesisConfig:
@@ -70,6 +79,9 @@ def project_settings(seed: int | None = None, path: Path = PROJECT_TOML) -> Sche
     if isinstance(generation, dict):
         generation.pop("max-examples", None)
     data["seed"] = run_seed() if seed is None else seed
+    # The coverage phase (boundary values, undeclared methods) belongs to the thorough profile.
+    phases = data.setdefault("phases", {})
+    phases.setdefault("coverage", {})["enabled"] = RUN.coverage
     return SchemathesisConfig.from_dict(data, base_dir=str(path.parent))
 
 
@@ -98,13 +110,17 @@ def _view(
     media_type: str | None,
 ) -> Any:
     derived = copy.deepcopy(document)
+    kept = derived["paths"][path]
+    derived["paths"] = {
+        path: {key: value for key, value in kept.items() if key in ("parameters", method.lower())}
+    }
     operation = derived["paths"][path][method.lower()]
     if media_type is not None:
         content = operation["requestBody"]["content"]
         operation["requestBody"]["content"] = {media_type: content[media_type]}
     schema = schemathesis.openapi.from_dict(derived, config=config)
     schema.location = OPENAPI.absolute().as_uri()
-    return schema.include(method=method, path=path)
+    return schema
 
 
 def media_type_views(config: SchemathesisConfig, operations: OperationTable) -> list[View]:

@@ -23,13 +23,14 @@ from typing import Any
 import pytest
 
 from harness.run_context import RunContext, context_of
+from harness.users import UserFactory
 
 PROPERTY_DIR = Path("suites") / "property"
 PROFILES: dict[str, dict[str, Any]] = {
     # A handful of examples per generated operation, a few short scenarios: seconds in all.
-    "quick": {"max_examples": 6, "stateful_steps": 8, "scenarios": 12},
+    "quick": {"max_examples": 6, "stateful_steps": 10, "scenarios": 25, "coverage": False},
     # The pre-release run: many examples, long scenarios.
-    "thorough": {"max_examples": 150, "stateful_steps": 25, "scenarios": 200},
+    "thorough": {"max_examples": 150, "stateful_steps": 25, "scenarios": 200, "coverage": True},
 }
 RECORD_FILE = "property-run.json"
 WANTED = pytest.StashKey[bool]()
@@ -79,7 +80,11 @@ def pytest_configure(config: pytest.Config) -> None:
     settings.load_profile(f"pingone-{profile}")
     from harness import property as property_machinery
 
-    property_machinery.configure(context.options.property_seed if context is not None else 0)
+    property_machinery.configure(
+        context.options.property_seed if context is not None else 0,
+        coverage=PROFILES[profile]["coverage"],
+        scenarios=PROFILES[profile]["scenarios"],
+    )
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
@@ -112,6 +117,12 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
 
 
 RECORD = pytest.StashKey[Any]()
+
+
+@pytest.fixture
+def property_user(user_factory: UserFactory) -> Any:
+    """The user a generated-request test addresses: one per test, with a valid password."""
+    return user_factory.create(password="valid")
 
 
 @pytest.fixture(scope="session")

@@ -20,7 +20,6 @@ import pytest
 from harness.property import View, media_type_views, project_settings
 from harness.property_checks import USERS_PATH
 from harness.operations import OperationTable
-from harness.users import UserFactory
 
 VIEWS = media_type_views(project_settings(), OperationTable.load())
 
@@ -28,8 +27,8 @@ VIEWS = media_type_views(project_settings(), OperationTable.load())
 def _generated_test(view: View) -> Any:
     @pytest.mark.requirement("P1-PROP-001", "P1-ERR-001")
     @view.schema.parametrize()
-    def test(case: Any, property_runner: Any, user_factory: UserFactory, target: Any) -> None:
-        user = user_factory.create(password="valid")
+    def test(case: Any, property_runner: Any, property_user: Any, target: Any) -> None:
+        user = property_user
         case.path_parameters = {**(case.path_parameters or {}), "envID": target.env_id}
         if "userID" in case.path_parameters:
             case.path_parameters["userID"] = user.id
