@@ -184,8 +184,15 @@ class PropertyRunner:
         return {"Authorization": f"Bearer {self.api.tokens.token()}"}
 
     def remember_secrets(self, case: Any) -> None:
-        """Register every secret of the case with redaction before anything can print it."""
+        """Remember the case's secrets for the echo check (structured redaction hides them)."""
         SENT.add_from(case.body)
+
+    def register_secrets(self, case: Any) -> None:
+        """Register a failing case's secrets with redaction, so no free text can carry them.
+
+        Only failing cases: registering every generated value would grow redaction's pattern
+        with each of thousands of cases.
+        """
         for value in property_checks.secret_values(case.body):
             self.redactor.register(value)
 
@@ -236,6 +243,7 @@ class PropertyRunner:
         problems: list[str] | None = None,
     ) -> ConformanceFailure:
         """A ConformanceFailure: what failed, the exchange and a curl reproducer, redacted."""
+        self.register_secrets(case)
         lines = list(problems or [])
         for failure in getattr(group, "exceptions", ()):
             title = getattr(failure, "title", type(failure).__name__)

@@ -28,9 +28,21 @@ from harness.users import UserFactory
 PROPERTY_DIR = Path("suites") / "property"
 PROFILES: dict[str, dict[str, Any]] = {
     # A handful of examples per generated operation, a few short scenarios: seconds in all.
-    "quick": {"max_examples": 6, "stateful_steps": 10, "scenarios": 25, "coverage": False},
+    "quick": {
+        "max_examples": 6,
+        "stateful_steps": 10,
+        "scenarios": 25,
+        "coverage": False,
+        "shrink_seconds": 3,
+    },
     # The pre-release run: many examples, long scenarios.
-    "thorough": {"max_examples": 150, "stateful_steps": 25, "scenarios": 200, "coverage": True},
+    "thorough": {
+        "max_examples": 150,
+        "stateful_steps": 25,
+        "scenarios": 200,
+        "coverage": True,
+        "shrink_seconds": 300,
+    },
 }
 RECORD_FILE = "property-run.json"
 WANTED = pytest.StashKey[bool]()
@@ -58,7 +70,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if not wanted:
         return
     config.pluginmanager.import_plugin("schemathesis.pytest.plugin")
-    from hypothesis import HealthCheck, settings
+    from hypothesis import HealthCheck, Phase, settings
 
     for name, values in PROFILES.items():
         settings.register_profile(
@@ -68,6 +80,9 @@ def pytest_configure(config: pytest.Config) -> None:
             deadline=None,
             database=None,
             print_blob=False,
+            report_multiple_bugs=False,
+            # No explain phase: it replays the failing case many times to annotate it.
+            phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
             suppress_health_check=[
                 HealthCheck.function_scoped_fixture,
                 HealthCheck.too_slow,
@@ -78,6 +93,7 @@ def pytest_configure(config: pytest.Config) -> None:
     context = context_of(config)
     profile = context.options.property_profile if context is not None else "quick"
     settings.load_profile(f"pingone-{profile}")
+    _bound_shrinking(PROFILES[profile]["shrink_seconds"])
     from harness import property as property_machinery
 
     property_machinery.configure(
@@ -85,6 +101,21 @@ def pytest_configure(config: pytest.Config) -> None:
         coverage=PROFILES[profile]["coverage"],
         scenarios=PROFILES[profile]["scenarios"],
     )
+
+
+def _bound_shrinking(seconds: int) -> None:
+    """Cap Hypothesis's shrinking time per test (its default is 300 s).
+
+    Under a fault, every generated test fails and shrinks; in the quick profile the reproducer
+    is as minimal as Hypothesis gets it in a few seconds. Hypothesis has no setting for this, so
+    its engine's module constant is set (checked to exist, so an upgrade that drops it fails
+    loudly here instead of silently shrinking for minutes).
+    """
+    from hypothesis.internal.conjecture import engine
+
+    if not hasattr(engine, "MAX_SHRINKING_SECONDS"):
+        raise pytest.UsageError("hypothesis no longer has MAX_SHRINKING_SECONDS; update harness")
+    engine.MAX_SHRINKING_SECONDS = seconds
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:

@@ -44,9 +44,10 @@ def _env(name: str) -> str:
 
 @schemathesis.hook
 def map_path_parameters(ctx: Any, path_parameters: dict[str, Any]) -> dict[str, Any]:
-    """Every generated request addresses the configured environment."""
-    if "envID" in path_parameters:
-        path_parameters["envID"] = _env("PINGONE_ENV_ID")
+    """Every generated request addresses the configured environment (when one is configured)."""
+    env_id = os.environ.get("PINGONE_ENV_ID", "").strip()
+    if "envID" in path_parameters and env_id:
+        path_parameters["envID"] = env_id
     return path_parameters
 
 

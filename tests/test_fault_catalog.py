@@ -10,8 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.catalog import CATALOG, Fault
+from tests.faults import property_faults
+from tests.faults.catalog import CATALOG as BASE_CATALOG
+from tests.faults.catalog import Fault
 from tests.faults.runner import SuiteRun, run_suites
+
+CATALOG = BASE_CATALOG + property_faults.FAULTS
 
 
 @pytest.fixture(scope="module")
