@@ -2,7 +2,8 @@
 
 Starts one reference on loopback, then, against that same server and `schemas/openapi.yaml`:
 
-1. the property suite's generated-request tests (`pytest suites/property/test_generated_requests.py`)
+1. the property suite's generated-request tests
+   (`pytest suites/property/test_generated_requests.py`)
    with the quick profile; the cases it sent come from `property-run.json`;
 2. `st run schemas/openapi.yaml --url …` with the project's `schemathesis.toml` and hooks, the
    same phases (examples, fuzzing), the same example count and seed; its cases come from its
@@ -45,9 +46,25 @@ def _env(ref: object) -> dict[str, str]:
 def pytest_route(env: dict[str, str], workdir: Path, seed: int) -> tuple[int, float]:
     started = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "pytest", "suites/property/test_generated_requests.py", "-q",
-         "-p", "no:cacheprovider", "--summary-dir", str(workdir), "--property-seed", str(seed)],
-        cwd=ROOT, env=env, capture_output=True, text=True, check=False, timeout=900,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "suites/property/test_generated_requests.py",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--summary-dir",
+            str(workdir),
+            "--property-seed",
+            str(seed),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=900,
     )
     wall = time.perf_counter() - started
     record = json.loads((workdir / "property-run.json").read_text())
@@ -59,11 +76,30 @@ def st_route(env: dict[str, str], workdir: Path, seed: int, examples: int) -> tu
     report = workdir / "st-report.json"
     started = time.perf_counter()
     done = subprocess.run(
-        [str(st), "run", "schemas/openapi.yaml", "--url", env["PINGONE_API_URL"],
-         "--phases", "examples,fuzzing", "-n", str(examples), "--seed", str(seed),
-         "--report", "json", "--report-json-path", str(report),
-         "--no-color"],
-        cwd=ROOT, env=env, capture_output=True, text=True, check=False, timeout=900,
+        [
+            str(st),
+            "run",
+            "schemas/openapi.yaml",
+            "--url",
+            env["PINGONE_API_URL"],
+            "--phases",
+            "examples,fuzzing",
+            "-n",
+            str(examples),
+            "--seed",
+            str(seed),
+            "--report",
+            "json",
+            "--report-json-path",
+            str(report),
+            "--no-color",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=900,
     )
     wall = time.perf_counter() - started
     cases = 0
@@ -96,7 +132,10 @@ def main() -> None:
     parser.add_argument("--examples", type=int, default=6, help="the quick profile's count")
     args = parser.parse_args()
     config = ReferenceConfig(hash_profile="fast", test_routes=True)
-    with start_reference(config, host="127.0.0.1", port=0) as ref, tempfile.TemporaryDirectory() as tmp:
+    with (
+        start_reference(config, host="127.0.0.1", port=0) as ref,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         env = _env(ref)
         work = Path(tmp)
         py_cases, py_wall = pytest_route(env, work, args.seed)

@@ -126,7 +126,11 @@ def _view(
 def media_type_views(config: SchemathesisConfig, operations: OperationTable) -> list[View]:
     """Every password operation under each of its media types, Read, and Create User (both)."""
     document = _document()
-    views = [View("read", "GET", PASSWORD_PATH, None, _view(document, config, PASSWORD_PATH, "GET", None))]
+    views = [
+        View(
+            "read", "GET", PASSWORD_PATH, None, _view(document, config, PASSWORD_PATH, "GET", None)
+        )
+    ]
     seen: set[tuple[str, str]] = set()
     for operation in operations:
         for index, media in enumerate((operation.media_type, *operation.alt_media_types)):
@@ -140,7 +144,11 @@ def media_type_views(config: SchemathesisConfig, operations: OperationTable) -> 
             schema = _view(document, config, PASSWORD_PATH, operation.method, media)
             views.append(View(name, operation.method, PASSWORD_PATH, media, schema))
     for name, media in (("createUser", "application/json"), ("importUser", IMPORT)):
-        views.append(View(name, "POST", USERS_PATH, media, _view(document, config, USERS_PATH, "POST", media)))
+        views.append(
+            View(
+                name, "POST", USERS_PATH, media, _view(document, config, USERS_PATH, "POST", media)
+            )
+        )
     return views
 
 
@@ -199,8 +207,9 @@ class PropertyRunner:
     def prefix_username(self, case: Any) -> None:
         """A generated Create User gets this run's prefix, keeping the generated text after it."""
         generated = case.body.get("username")
-        suffix = f"-{generated[:40]}" if isinstance(generated, str) else ""
-        case.body["username"] = f"{self.users.next_username()}{suffix}"
+        if not isinstance(generated, str) or not generated:
+            return  # a username that must be refused stays as generated (created: deleted)
+        case.body["username"] = f"{self.users.next_username()}-{generated[:40]}"
 
     def adopt_created(self, case: Any, response: Any) -> None:
         """A user a generated request created is tracked, then deleted at once."""
@@ -214,7 +223,7 @@ class PropertyRunner:
             self.users.delete(user_id)
 
     def send(self, case: Any, **validate: Any) -> Any:
-        """Send the case, run every enabled check; a failure raises a redacted ConformanceFailure."""
+        """Send the case and run every enabled check; a failure is a redacted ConformanceFailure."""
         self.remember_secrets(case)
         headers = self.auth_headers()
         try:

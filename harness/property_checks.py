@@ -26,8 +26,10 @@ content-type checks to judge, not a crash here.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -41,6 +43,15 @@ USERS_PATH = "/environments/{envID}/users"
 SECRET_FIELDS = frozenset({"value", "password", "currentpassword", "newpassword", "recoverycode"})
 # A secret shorter than this is too likely to appear by chance in ids or timestamps.
 MIN_ECHO_LENGTH = 8
+SCHEMAS_DIR = Path(__file__).resolve().parents[1] / "schemas"
+# Generation reuses the document's own words (field names, enum values, media types) as
+# values; one sent as a "password" is no secret when a response names the same thing.
+DOCUMENT_TEXT = "\n".join(
+    path.read_text(encoding="utf-8")
+    for path in sorted(SCHEMAS_DIR.glob("*"))
+    if path.suffix in (".json", ".yaml")
+)
+WORDLIKE = re.compile(r"^[A-Za-z_.:/+-]+$")
 
 # Ping's official client spec (api-digest §4.2): the 400 top-level codes and detail codes.
 DOCUMENTED_400_CODES = frozenset({"INVALID_DATA", "INVALID_REQUEST", "REQUEST_FAILED"})
@@ -137,6 +148,13 @@ def plain_strings(body: Any) -> Iterator[str]:
         yield body
 
 
+def could_be_secret(value: str) -> bool:
+    """False for strings that appear in responses on their own: short, or the document's words."""
+    if len(value) < MIN_ECHO_LENGTH or WORDLIKE.match(value):
+        return False
+    return value not in DOCUMENT_TEXT
+
+
 class SentSecrets:
     """Every secret string sent during the run, so no later response may contain one."""
 
@@ -149,13 +167,13 @@ class SentSecrets:
         legitimate = set(plain_strings(body))
         with self._lock:
             for value in secret_values(body):
-                if len(value) >= MIN_ECHO_LENGTH and value not in legitimate:
+                if value not in legitimate and could_be_secret(value):
                     self._values.add(value)
 
     def add(self, values: Iterable[str]) -> None:
         """Remember secrets the run sent by other means (the harness's own calls)."""
         with self._lock:
-            self._values.update(v for v in values if len(v) >= MIN_ECHO_LENGTH)
+            self._values.update(v for v in values if could_be_secret(v))
 
     def found_in(self, text: str, allowed: Iterable[str] = ()) -> bool:
         """True when the text contains a remembered secret (other than an allowed string)."""

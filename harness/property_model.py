@@ -82,9 +82,7 @@ class PasswordModel:
             self._set_implied(state, body)
             return broken
         if operation == "check" and status_code == 200 and self.implied == LOCKED:
-            broken.append(
-                f"a locked password checked OK (sequence: {', '.join(self.history)})"
-            )
+            broken.append(f"a locked password checked OK (sequence: {', '.join(self.history)})")
         if 200 <= status_code < 300:
             if operation in RESETS_COUNTER:
                 self.remaining = None

@@ -55,7 +55,7 @@ def wants_property_suite(config: pytest.Config) -> bool:
     args = [a for a in config.args if not a.startswith("-")] or [str(root / "suites")]
     for arg in args:
         path = Path(arg.split("::", 1)[0])
-        resolved = (path if path.is_absolute() else Path(str(config.invocation_params.dir)) / path)
+        resolved = path if path.is_absolute() else Path(str(config.invocation_params.dir)) / path
         resolved = resolved.resolve()
         if resolved == target or target.is_relative_to(resolved) or resolved.is_relative_to(target):
             return True

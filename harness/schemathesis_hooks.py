@@ -90,7 +90,9 @@ class PingOneToken:
                 timeout=30,
             )
         if response.status_code != 200:
-            raise MissingSetting(f"st run: the token endpoint {url} answered {response.status_code}")
+            raise MissingSetting(
+                f"st run: the token endpoint {url} answered {response.status_code}"
+            )
         body = response.json()
         self._token = str(body["access_token"])
         lifetime = body.get("expires_in")

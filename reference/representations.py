@@ -92,7 +92,8 @@ def user(api_base: str, view: UserView) -> dict[str, Any]:
             "self": _href(url),
             "environment": _href(environment_url(api_base, record.env_id)),
             "population": _href(
-                f"{environment_url(api_base, record.env_id)}/populations/{segment(record.population_id)}"
+                f"{environment_url(api_base, record.env_id)}/populations/"
+                f"{segment(record.population_id)}"
             ),
             "password": _href(f"{url}/password"),
         },

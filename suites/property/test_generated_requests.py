@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
+from harness.operations import OperationTable
 from harness.property import View, media_type_views, project_settings
 from harness.property_checks import USERS_PATH
-from harness.operations import OperationTable
 
 VIEWS = media_type_views(project_settings(), OperationTable.load())
 

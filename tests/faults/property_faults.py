@@ -24,8 +24,11 @@ FORCE_CHANGE = (
     "application/vnd.pingidentity.password.forceChange",
     "application/vnd.pingidentity.password.forceChange+json",
 )
-ERROR_500 = {"id": "00000000-0000-4000-8000-000000000500", "code": "UNEXPECTED_ERROR",
-             "message": "Unexpected error"}
+ERROR_500 = {
+    "id": "00000000-0000-4000-8000-000000000500",
+    "code": "UNEXPECTED_ERROR",
+    "message": "Unexpected error",
+}
 LONG_VALUE = 200
 
 
@@ -69,9 +72,16 @@ def _crash_when(predicate: Callable[[bytes, bytes], bool]) -> Callable[[ASGIApp]
                     break
             if predicate(scope.get("query_string", b""), raw):
                 payload = json.dumps(ERROR_500).encode()
-                await send({"type": "http.response.start", "status": 500, "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(payload)).encode())]})
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 500,
+                        "headers": [
+                            (b"content-type", b"application/json"),
+                            (b"content-length", str(len(payload)).encode()),
+                        ],
+                    }
+                )
                 await send({"type": "http.response.body", "body": payload})
                 return
             delivered = False
@@ -106,10 +116,18 @@ def _nested_null(query: bytes, raw: bytes) -> bool:
     return _null_below_top(_decoded(raw))
 
 
-def _coerce_force_change(body: dict[str, Any]) -> dict[str, Any]:
-    if "forceChange" in body and not isinstance(body["forceChange"], bool):
-        return {**body, "forceChange": bool(body["forceChange"])}
-    return body
+BOOLEAN_FIELDS = ("forceChange", "bypassPolicy")
+
+
+def _coerce_booleans(body: dict[str, Any]) -> dict[str, Any]:
+    changed = dict(body)
+    for key in BOOLEAN_FIELDS:
+        if key in changed and not isinstance(changed[key], bool):
+            changed[key] = bool(changed[key])
+    nested = changed.get("password")
+    if isinstance(nested, dict):
+        changed["password"] = _coerce_booleans(nested)
+    return changed
 
 
 class _PathState:
@@ -149,8 +167,10 @@ def _counter_drifts_after_side_requests() -> Callable[[Exchange], None]:
 
     def rewrite_answer(exchange: Exchange) -> None:
         path = exchange.path
-        if exchange.method == "POST" and exchange.status == 200 and (
-            exchange.media_type in FORCE_CHANGE or exchange.media_type == SEND_CODE
+        if (
+            exchange.method == "POST"
+            and exchange.status == 200
+            and (exchange.media_type in FORCE_CHANGE or exchange.media_type == SEND_CODE)
         ):
             state.drift.add(path)
             return
@@ -183,11 +203,11 @@ FAULTS: tuple[Fault, ...] = (
         _crash_when(_nested_null),
     ),
     Fault(
-        "set-coerces-force-change",
-        "Set accepts a non-boolean forceChange (\"yes\", 1, []) by coercing it to a boolean.",
+        "booleans-coerced",
+        'forceChange and bypassPolicy of any wrong type ("yes", 1, []) are coerced to a '
+        "boolean and accepted, in password and user bodies alike.",
         ("P1-PROP-001",),
-        lambda app: rewrite(app, Match(method="PUT", media_type=SET, path_suffix="/password"),
-                            on_request=_coerce_force_change),
+        lambda app: rewrite(app, Match(method=""), on_request=_coerce_booleans),
     ),
     Fault(
         "read-keeps-must-change-after-self-change",
