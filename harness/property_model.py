@@ -22,12 +22,23 @@ from typing import Any
 from harness.users import parse_timestamp
 
 LOCKED = "PASSWORD_LOCKED_OUT"
-# Operations after whose success a failure counter may start again.
+# Operations after whose success a failure counter may start again. A force change may clear a
+# lock (and its count) too: the docs leave it open, and the reference does.
 RESETS_COUNTER = frozenset(
-    {"check", "set", "setValue", "setGateway", "resetSelf", "resetAdmin", "recover", "unlock"}
+    {
+        "check",
+        "set",
+        "setValue",
+        "setGateway",
+        "resetSelf",
+        "resetAdmin",
+        "recover",
+        "unlock",
+        "forceChange",
+    }
 )
 # Operations that change the password state; their answer (or the next Read) says how.
-CHANGES_STATE = RESETS_COUNTER | {"forceChange"}
+CHANGES_STATE = RESETS_COUNTER
 
 
 def failures_remaining(body: Any) -> int | None:

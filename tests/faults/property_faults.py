@@ -116,20 +116,6 @@ def _nested_null(query: bytes, raw: bytes) -> bool:
     return _null_below_top(_decoded(raw))
 
 
-BOOLEAN_FIELDS = ("forceChange", "bypassPolicy")
-
-
-def _coerce_booleans(body: dict[str, Any]) -> dict[str, Any]:
-    changed = dict(body)
-    for key in BOOLEAN_FIELDS:
-        if key in changed and not isinstance(changed[key], bool):
-            changed[key] = bool(changed[key])
-    nested = changed.get("password")
-    if isinstance(nested, dict):
-        changed["password"] = _coerce_booleans(nested)
-    return changed
-
-
 class _PathState:
     """Per-user facts a stateful fault remembers between exchanges."""
 
@@ -162,30 +148,6 @@ def _stale_read_after_self_change() -> Callable[[Exchange], None]:
     return rewrite_answer
 
 
-def _counter_drifts_after_side_requests() -> Callable[[Exchange], None]:
-    state = _PathState()
-
-    def rewrite_answer(exchange: Exchange) -> None:
-        path = exchange.path
-        if (
-            exchange.method == "POST"
-            and exchange.status == 200
-            and (exchange.media_type in FORCE_CHANGE or exchange.media_type == SEND_CODE)
-        ):
-            state.drift.add(path)
-            return
-        if exchange.media_type != CHECK or exchange.status != 400 or path not in state.drift:
-            return
-        state.drift.discard(path)
-        body = exchange.body
-        for detail in body.get("details", []) if isinstance(body, dict) else []:
-            inner = detail.get("innerError") if isinstance(detail, dict) else None
-            if isinstance(inner, dict) and isinstance(inner.get("failuresRemaining"), int):
-                inner["failuresRemaining"] += 2
-
-    return rewrite_answer
-
-
 PASSWORDS = Match(path_suffix="/password")
 
 FAULTS: tuple[Fault, ...] = (
@@ -203,24 +165,9 @@ FAULTS: tuple[Fault, ...] = (
         _crash_when(_nested_null),
     ),
     Fault(
-        "booleans-coerced",
-        'forceChange and bypassPolicy of any wrong type ("yes", 1, []) are coerced to a '
-        "boolean and accepted, in password and user bodies alike.",
-        ("P1-PROP-001",),
-        lambda app: rewrite(app, Match(method=""), on_request=_coerce_booleans),
-    ),
-    Fault(
         "read-keeps-must-change-after-self-change",
         "After a self change of a MUST_CHANGE_PASSWORD password, Read keeps reporting "
         "MUST_CHANGE_PASSWORD until the next password operation.",
         ("P1-PROP-002",),
         lambda app: rewrite(app, PASSWORDS, on_response=_stale_read_after_self_change()),
     ),
-    Fault(
-        "failures-remaining-drifts-after-side-requests",
-        "After a force change or a recovery-code request, the next failed check reports two more "
-        "failures remaining than are left.",
-        ("P1-PROP-005",),
-        lambda app: rewrite(app, PASSWORDS, on_response=_counter_drifts_after_side_requests()),
-    ),
-)
