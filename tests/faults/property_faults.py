@@ -171,3 +171,4 @@ FAULTS: tuple[Fault, ...] = (
         ("P1-PROP-002",),
         lambda app: rewrite(app, PASSWORDS, on_response=_stale_read_after_self_change()),
     ),
+)
