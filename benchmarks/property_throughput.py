@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -25,6 +26,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# `st run`'s summary line: "893 generated, 893 passed, 16 skipped".
+GENERATED = re.compile(r"(\d+) generated")
 sys.path.insert(0, str(ROOT))
 
 from reference.config import ReferenceConfig  # noqa: E402
@@ -73,7 +76,6 @@ def pytest_route(env: dict[str, str], workdir: Path, seed: int) -> tuple[int, fl
 
 def st_route(env: dict[str, str], workdir: Path, seed: int, examples: int) -> tuple[int, float]:
     st = Path(sys.executable).with_name("st")
-    report = workdir / "st-report.json"
     started = time.perf_counter()
     done = subprocess.run(
         [
@@ -88,10 +90,6 @@ def st_route(env: dict[str, str], workdir: Path, seed: int, examples: int) -> tu
             str(examples),
             "--seed",
             str(seed),
-            "--report",
-            "json",
-            "--report-json-path",
-            str(report),
             "--no-color",
         ],
         cwd=ROOT,
@@ -102,28 +100,8 @@ def st_route(env: dict[str, str], workdir: Path, seed: int, examples: int) -> tu
         timeout=900,
     )
     wall = time.perf_counter() - started
-    cases = 0
-    if report.exists():
-        data = json.loads(report.read_text())
-        cases = _count_cases(data)
-    if not cases:
-        for line in done.stdout.splitlines():
-            if "test cases" in line.lower():
-                digits = [int(w) for w in line.replace(",", " ").split() if w.isdigit()]
-                cases = digits[0] if digits else 0
-    return cases, wall
-
-
-def _count_cases(data: object) -> int:
-    if isinstance(data, dict):
-        for key in ("total_cases", "cases", "test_cases"):
-            value = data.get(key)
-            if isinstance(value, int):
-                return value
-        return sum(_count_cases(v) for v in data.values() if isinstance(v, dict | list))
-    if isinstance(data, list):
-        return sum(_count_cases(v) for v in data)
-    return 0
+    found = GENERATED.search(done.stdout)
+    return (int(found.group(1)) if found else 0), wall
 
 
 def main() -> None:
