@@ -1,0 +1,146 @@
+"""The property suite's machinery: plugin loading, media-type views, checks and the model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+import yaml
+
+from harness.property_model import LOCKED, PasswordModel
+from harness.property_plugin import wants_property_suite
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _config(*args: str) -> Any:
+    return SimpleNamespace(
+        rootpath=REPO, args=list(args), invocation_params=SimpleNamespace(dir=REPO)
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "wanted"),
+    [
+        (("suites",), True),
+        (("suites/property",), True),
+        (("suites/property/test_password_sequences.py::test_x",), True),
+        ((), True),
+        (("suites/behaviour",), False),
+        (("tests",), False),
+        (("tests/harness/test_property.py",), False),
+    ],
+    ids=lambda value: str(value),
+)
+def test_schemathesis_is_loaded_only_for_the_property_suite(
+    args: tuple[str, ...], wanted: bool
+) -> None:
+    assert wants_property_suite(_config(*args)) is wanted
+
+
+def test_every_media_type_without_json_suffix_has_a_serializer() -> None:
+    """A media type of the document that is not `…+json` is aliased to JSON (else: no bodies)."""
+    from harness.property_checks import suffixless_media_types
+
+    document = yaml.safe_load((REPO / "schemas" / "openapi.yaml").read_text(encoding="utf-8"))
+    declared = {
+        media
+        for item in document["paths"].values()
+        for operation in item.values()
+        if isinstance(operation, dict)
+        for media in operation.get("requestBody", {}).get("content", {})
+    }
+    needing = {m for m in declared if not m.endswith("+json") and m != "application/json"}
+    assert needing, "the document declares suffix-less media types"
+    assert needing <= set(suffixless_media_types())
+
+
+def test_every_view_generates_a_body_of_its_own_media_type() -> None:
+    from hypothesis import given, settings
+
+    from harness.operations import OperationTable
+    from harness.property import media_type_views, project_settings
+
+    seen: dict[str, set[str | None]] = {}
+    for view in media_type_views(project_settings(1), OperationTable.load()):
+        operation = next(iter(view.schema.get_all_operations())).ok()
+        name = view.name
+
+        @settings(max_examples=3, database=None, deadline=None)
+        @given(operation.as_strategy(path_parameters={"envID": "e", "userID": "u"}))
+        def generate(case: Any) -> None:
+            seen.setdefault(name, set()).add(case.media_type)  # noqa: B023 - runs right here
+
+        generate()
+        assert seen.get(name) == {view.media_type}, name
+
+
+def test_documented_rejection_needs_a_400_class_code_and_a_detail_code() -> None:
+    from harness.property_checks import documented_rejection
+
+    policy = {"code": "INVALID_DATA", "details": [{"code": "INVALID_VALUE", "target": "value"}]}
+    assert documented_rejection(policy)
+    assert not documented_rejection({"code": "INVALID_DATA"})
+    assert not documented_rejection({"code": "UNEXPECTED_ERROR", "details": [{"code": "X"}]})
+    assert not documented_rejection(None)
+
+
+def test_sent_secrets_ignore_short_values_and_the_documents_words() -> None:
+    from harness.property_checks import SentSecrets
+
+    sent = SentSecrets()
+    sent.add_from(
+        {"value": "Qx7#unique-Lantern-20", "password": "abc", "x": {"value": "environments"}}
+    )
+    assert len(sent) == 1
+    assert sent.found_in('{"echo": "Qx7#unique-Lantern-20"}')
+    assert not sent.found_in('{"status": "OK"}')
+
+
+def _clock() -> float:
+    return 0.0
+
+
+def test_model_flags_a_read_that_contradicts_the_last_operation() -> None:
+    model = PasswordModel(clock=_clock)
+    assert model.observe("forceChange", 200, {"status": "MUST_CHANGE_PASSWORD"}) == []
+    broken = model.observe("read", 200, {"status": "OK"})
+    assert broken
+    assert "MUST_CHANGE_PASSWORD" in broken[0]
+
+
+def test_model_flags_last_changed_moving_backwards() -> None:
+    model = PasswordModel(clock=_clock)
+    model.observe("set", 200, {"status": "OK", "lastChangedAt": "2026-01-02T00:00:00.000Z"})
+    assert model.observe("read", 200, {"status": "OK", "lastChangedAt": "2026-01-01T00:00:00Z"})
+
+
+def test_model_flags_a_locked_password_that_checks_ok() -> None:
+    model = PasswordModel(clock=_clock)
+    model.observe("read", 200, {"status": LOCKED})
+    assert model.observe("check", 200, {"status": "OK"})
+
+
+def test_model_flags_a_rising_counter_and_accepts_one_after_unlock() -> None:
+    def wrong(remaining: int) -> dict[str, Any]:
+        return {
+            "code": "INVALID_DATA",
+            "details": [{"innerError": {"failuresRemaining": remaining}}],
+        }
+
+    model = PasswordModel(clock=_clock)
+    assert model.observe("check", 400, wrong(3)) == []
+    assert model.observe("sendRecoveryCode", 200, {"status": "OK"}) == []
+    assert model.observe("check", 400, wrong(4))
+    model.observe("unlock", 200, {"status": "OK"})
+    assert model.observe("check", 400, wrong(4)) == []
+
+
+def test_model_accepts_a_lockout_that_expired() -> None:
+    now = [0.0]
+    model = PasswordModel(clock=lambda: now[0])
+    model.observe("read", 200, {"status": LOCKED, "secondsUntilUnlock": 5})
+    now[0] = 10.0
+    assert model.observe("read", 200, {"status": "OK"}) == []
