@@ -124,8 +124,10 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     if not config.stash.get(WANTED, False) or context is None:
         return None
     options = context.options
+    if not (Path(str(config.rootpath)) / PROPERTY_DIR).is_dir():
+        return None
     return (
-        f"pingone-conformance: property suite seed {options.property_seed}, "
+        f"property suite: seed {options.property_seed}, "
         f"profile {options.property_profile} (replay: --property-seed {options.property_seed})"
     )
 
@@ -210,7 +212,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
         reporter.write_line(
-            f"pingone-conformance: property suite sent {record.cases} generated cases "
+            f"property suite: sent {record.cases} generated cases "
             f"(seed {record.seed}, profile {record.profile}); "
             f"{len(record.failures)} failing tests"
         )

@@ -59,7 +59,6 @@ def before_call(ctx: Any, case: Any, kwargs: dict[str, Any]) -> None:
             case.body["username"] = f"{CLI_USERNAME_PREFIX}{secrets.token_hex(4)}"
 
 
-@schemathesis.auth()
 class PingOneToken:
     """A bearer token from the environment: given, or fetched with client credentials."""
 
@@ -102,3 +101,9 @@ class PingOneToken:
     def set(self, case: Any, data: str, ctx: Any) -> None:
         case.headers = case.headers or {}
         case.headers["Authorization"] = f"Bearer {data}"
+
+
+# Only a command line that was given credentials authenticates: other users of schemathesis in
+# this repository (the project's own tests load the same toml) generate cases without a token.
+if os.environ.get("PINGONE_ACCESS_TOKEN", "").strip() or os.environ.get("PINGONE_CLIENT_ID", ""):
+    schemathesis.auth()(PingOneToken)

@@ -16,6 +16,8 @@ from tests.faults.catalog import Fault
 from tests.faults.runner import SuiteRun, run_suites
 
 CATALOG = BASE_CATALOG + property_faults.FAULTS
+# Every fault run includes the property suite now; the module fixture runs them all at once.
+pytestmark = pytest.mark.timeout(1200)
 
 
 @pytest.fixture(scope="module")
