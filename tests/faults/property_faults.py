@@ -109,27 +109,6 @@ def _nested_null(query: bytes, raw: bytes) -> bool:
     return _null_below_top(_decoded(raw))
 
 
-BOOLEAN_FIELDS = frozenset({"forceChange", "bypassPolicy", "enabled"})
-STRING_FIELDS = frozenset({"username", "email", "given", "family", "id", "value", "password"})
-
-
-def _lenient(value: Any) -> Any:
-    """What a lenient parser makes of a body: wrong-typed scalars coerced to the field's type."""
-    if isinstance(value, list):
-        return [_lenient(item) for item in value]
-    if not isinstance(value, dict):
-        return value
-    coerced: dict[str, Any] = {}
-    for key, item in value.items():
-        if key in BOOLEAN_FIELDS and not isinstance(item, bool | dict | list):
-            coerced[key] = bool(item)
-        elif key in STRING_FIELDS and isinstance(item, int | float | bool):
-            coerced[key] = str(item)
-        else:
-            coerced[key] = _lenient(item)
-    return coerced
-
-
 class _PathState:
     """Per-user facts a stateful fault remembers between exchanges."""
 
@@ -176,14 +155,6 @@ FAULTS: tuple[Fault, ...] = (
         "A null anywhere below the top level of a JSON body answers 500 instead of 400.",
         ("P1-PROP-001",),
         _crash_when(_nested_null),
-    ),
-    Fault(
-        "wrong-typed-fields-coerced",
-        "A number or boolean where a string belongs (username, email, name parts, ids) and any "
-        "scalar where a boolean belongs (forceChange, bypassPolicy, enabled) is coerced and "
-        "accepted instead of refused.",
-        ("P1-PROP-001",),
-        lambda app: rewrite(app, Match(), on_request=_lenient),
     ),
     Fault(
         "read-keeps-must-change-after-self-change",
