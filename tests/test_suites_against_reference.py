@@ -167,7 +167,12 @@ def test_no_secret_reaches_any_file_or_the_terminal(
     # The recorder saw the run's secrets; without them this test would prove nothing.
     assert recorder.tokens, "no token crossed the wire"
     assert len(recorder.passwords) >= 10, "too few passwords crossed the wire"
-    secrets = {KNOWN_CLIENT_SECRET} | recorder.tokens | recorder.passwords
+    # The property suite sends generated values in password fields too ("0", "null", the
+    # document's own words): those that could be a secret are the ones counted.
+    from harness.property_checks import could_be_secret
+
+    passwords = {p for p in recorder.passwords if could_be_secret(p)}
+    secrets = {KNOWN_CLIENT_SECRET} | recorder.tokens | passwords
     files = [path for path in workdir.rglob("*") if path.is_file()]
     assert len(files) > 20, "the run wrote too few files to be a meaningful check"
     leaks = []
