@@ -49,6 +49,7 @@ SUBMAKE = $(MAKE)
 # pytest's exit code for an INCOMPLETE verdict under --require-complete (docs/architecture.md).
 INCOMPLETE_EXIT_CODE := 14
 SUMMARY_FILES := $(REPORTS)/conformance-summary.json $(REPORTS)/conformance-summary.md
+JUNIT_XML := $(REPORTS)/junit.xml
 
 .PHONY: help run report test serve lint bench clean distclean venv node
 
@@ -105,9 +106,10 @@ $(NODE_STAMP): package.json package-lock.json
 # GNU make itself exits 2 whenever a recipe fails; the recipe's status (pytest's) is the N in
 # make's closing "Error N" line, and the line before it names it.
 run: $(VENV_STAMP) $(NODE_STAMP) ## run the conformance suites, then build the HTML report
-	@rm -rf $(ALLURE_RESULTS) $(ALLURE_REPORT) $(SUMMARY_FILES)
+	@rm -rf $(ALLURE_RESULTS) $(ALLURE_REPORT) $(SUMMARY_FILES) $(JUNIT_XML)
 	@status=0; \
 	$(VPY) -m pytest suites --alluredir $(ALLURE_RESULTS) --allure-no-capture \
+		--junitxml $(JUNIT_XML) \
 		$(TARGET_ARGS) $(PYTEST_ARGS) || status=$$?; \
 	case "$$status" in \
 		0|1|$(INCOMPLETE_EXIT_CODE)) ;; \
@@ -154,8 +156,7 @@ bench: $(VENV_STAMP) ## print check-password load figures and the wall time of '
 
 # --- cleaning -------------------------------------------------------------------------------------
 clean: ## remove generated reports and caches (keeps .venv and node_modules)
-	rm -rf $(ALLURE_RESULTS) $(ALLURE_REPORT) $(REPORTS)/conformance-summary.json \
-		$(REPORTS)/conformance-summary.md
+	rm -rf $(ALLURE_RESULTS) $(ALLURE_REPORT) $(SUMMARY_FILES) $(JUNIT_XML)
 	rm -rf .pytest_cache .ruff_cache .mypy_cache .hypothesis .schemathesis
 	find . -path ./$(VENV) -prune -o -path ./node_modules -prune -o -path ./.git -prune -o \
 		-type d -name __pycache__ -print0 | xargs -0 rm -rf

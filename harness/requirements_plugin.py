@@ -97,6 +97,8 @@ class RequirementTracker:
                     item.add_marker(mark)
                 levels = {r.level.value.lower() for r in requirements}
                 mark_item(item, suite_of(item, Path(str(config.rootpath))), ids, levels)
+                # JUnit XML properties (junit_family xunit1), one per requirement id.
+                item.user_properties.extend(("requirement", rid) for rid in ids)
             self.records[item.nodeid] = ItemRecord(item.nodeid, ids)
         if problems:
             config.stash[COLLECTION_REFUSED] = True
