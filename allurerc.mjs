@@ -13,6 +13,10 @@ const { categories: rules } = JSON.parse(
 
 /** One Allure 3 category from a rule of allure-categories.json. */
 const category = (rule) => {
+  if (rule.messageless) {
+    const matchers = (d) => rule.statuses.includes(d.status) && !d.message && !d.trace;
+    return { name: rule.name, matchers };
+  }
   const matchers = rule.pattern
     ? [
         { statuses: rule.statuses, message: new RegExp(rule.pattern) },

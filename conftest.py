@@ -74,6 +74,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "not assessed) fails the run with exit code 14.",
     )
     group.addoption(
+        "--deviations",
+        default=str(ROOT / "known-deviations.yaml"),
+        help="the known-deviations file (default: known-deviations.yaml).",
+    )
+    group.addoption(
+        "--target-name",
+        default=None,
+        help="the target's name in the known-deviations file (default: 'reference' for the "
+        "embedded reference, else the base URL's host:port).",
+    )
+    group.addoption(
+        "--strict-deviations",
+        action="store_true",
+        default=False,
+        help="fail the run when a known deviation no longer reproduces or has expired.",
+    )
+    group.addoption(
         "--summary-dir",
         default=str(ROOT / "reports"),
         help="where conformance-summary.json and .md are written (default: reports/).",
@@ -103,6 +120,9 @@ def pytest_configure(config: pytest.Config) -> None:
             conformance=config.getoption("--conformance"),
             requirement_filters=tuple(config.getoption("--requirement")),
             require_complete=config.getoption("--require-complete"),
+            deviations_file=Path(config.getoption("--deviations")),
+            target_name=config.getoption("--target-name"),
+            strict_deviations=config.getoption("--strict-deviations"),
             summary_dir=Path(config.getoption("--summary-dir")),
             alluredir=Path(alluredir).resolve() if alluredir else None,
             repo_root=ROOT,

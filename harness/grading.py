@@ -2,6 +2,8 @@
 
 Tests keep their real outcome (a failed SHOULD test is reported failed everywhere). At session
 end the run passes when every failed or erroring test covers only requirements below the gate.
+A known deviation that still fails is no failure; one that no longer reproduces (a strict
+XPASS) and an expired entry are tolerated unless `--strict-deviations` (harness.deviations).
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ class Outcome(enum.Enum):
     ERROR = "error"
     NOT_RUN = "not run"
     DESELECTED = "deselected"
+    # A known deviation that still happens (pytest: xfailed).
+    DEVIATION = "known deviation"
 
     @property
     def is_failure(self) -> bool:
@@ -33,9 +37,10 @@ _RANK = {
     Outcome.DESELECTED: -1,
     Outcome.NOT_RUN: 0,
     Outcome.PASSED: 1,
-    Outcome.SKIPPED: 2,
-    Outcome.FAILED: 3,
-    Outcome.ERROR: 4,
+    Outcome.DEVIATION: 2,
+    Outcome.SKIPPED: 3,
+    Outcome.FAILED: 4,
+    Outcome.ERROR: 5,
 }
 
 
@@ -48,6 +53,9 @@ class ItemRecord:
     outcome: Outcome = Outcome.NOT_RUN
     # Why it was deselected or skipped: "outside the claimed class", "deselected", a skip reason.
     reason: str = ""
+    # The known-deviation entry applied to it (its label), and whether it no longer reproduces.
+    deviation: str = ""
+    stale_deviation: bool = False
 
     def deselect(self, reason: str) -> None:
         """Record that the run left this test out, and why (the first reason given wins)."""
@@ -56,13 +64,24 @@ class ItemRecord:
             self.reason = reason
 
     def update(
-        self, when: str, passed: bool, failed: bool, skipped: bool, reason: str = ""
+        self,
+        when: str,
+        passed: bool,
+        failed: bool,
+        skipped: bool,
+        reason: str = "",
+        xfailed: bool = False,
+        xpassed_strict: bool = False,
     ) -> None:
         """Fold in one phase report (setup, call or teardown); `reason` of a skip."""
         if skipped and reason and self.outcome in (Outcome.NOT_RUN, Outcome.PASSED):
             self.reason = reason
+        if xpassed_strict and self.deviation:
+            self.stale_deviation = True
         if failed:
             found = Outcome.FAILED if when == "call" else Outcome.ERROR
+        elif skipped and xfailed and self.deviation:
+            found = Outcome.DEVIATION
         elif skipped:
             found = Outcome.SKIPPED
         elif passed and when == "call":
@@ -80,11 +99,16 @@ class GateDecision:
     gate: str
     gating: list[str] = field(default_factory=list)
     tolerated: list[str] = field(default_factory=list)
+    # Known deviations that no longer reproduce (test ids), and expired entries (labels).
+    stale_deviations: list[str] = field(default_factory=list)
+    expired_deviations: list[str] = field(default_factory=list)
+    strict_deviations: bool = False
 
     @property
     def passes(self) -> bool:
-        """True when no failure is at or above the gate."""
-        return not self.gating
+        """True when no failure is at or above the gate (and, if strict, no stale entry)."""
+        stale = self.stale_deviations or self.expired_deviations
+        return not self.gating and not (self.strict_deviations and stale)
 
     def explanation(self) -> str:
         """One sentence for the summary."""
@@ -100,18 +124,40 @@ class GateDecision:
                 "requirements below the gate; they stay failed in every report, and the run "
                 "passes"
             )
+        if self.strict_deviations and (self.stale_deviations or self.expired_deviations):
+            return (
+                f"gate '{self.gate}' with --strict-deviations: "
+                f"{len(self.stale_deviations)} known deviation(s) no longer reproduce and "
+                f"{len(self.expired_deviations)} expired; update known-deviations.yaml"
+            )
         return f"gate '{self.gate}': no failing test"
 
 
-def decide(records: Iterable[ItemRecord], catalog: RequirementCatalog, gate: str) -> GateDecision:
+def decide(
+    records: Iterable[ItemRecord],
+    catalog: RequirementCatalog,
+    gate: str,
+    expired_deviations: Iterable[str] = (),
+    strict_deviations: bool = False,
+) -> GateDecision:
     """Split failed tests into those that fail the run under `gate` and those it tolerates."""
     gating: list[str] = []
     tolerated: list[str] = []
+    stale: list[str] = []
     for record in records:
         if not record.outcome.is_failure:
             continue
-        if catalog.gates(record.requirements, gate):
+        if record.stale_deviation and record.outcome is Outcome.FAILED:
+            stale.append(record.nodeid)
+        elif catalog.gates(record.requirements, gate):
             gating.append(record.nodeid)
         else:
             tolerated.append(record.nodeid)
-    return GateDecision(gate=gate, gating=gating, tolerated=tolerated)
+    return GateDecision(
+        gate=gate,
+        gating=gating,
+        tolerated=tolerated,
+        stale_deviations=stale,
+        expired_deviations=list(expired_deviations),
+        strict_deviations=strict_deviations,
+    )

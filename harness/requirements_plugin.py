@@ -19,6 +19,7 @@ import pytest
 
 from harness.allure_labels import label_marks
 from harness.config import ExitCode
+from harness.deviations import DeviationBook, DeviationFileError, load_deviations
 from harness.grading import GateDecision, ItemRecord, decide
 from harness.requirements import (
     MARKER,
@@ -59,6 +60,7 @@ class RequirementTracker:
         self.records: dict[str, ItemRecord] = {}
         self.has_suite_items = False
         self.decision: GateDecision | None = None
+        self.deviations: DeviationBook | None = None
         self.summary: ConformanceSummary | None = None
         self.written: list[Path] = []
 
@@ -134,6 +136,18 @@ class RequirementTracker:
             if dropped:
                 config.hook.pytest_deselected(items=dropped)
         items[:] = kept
+        try:
+            entries = load_deviations(options.deviations_file)
+        except (OSError, DeviationFileError) as error:
+            raise pytest.UsageError(f"cannot read the known deviations: {error}") from None
+        self.deviations = DeviationBook.for_target(entries, context.target_name())
+        for item in kept:
+            record = self.records.get(item.nodeid)
+            if record is None:
+                continue
+            applied = self.deviations.apply(item, record.requirements)
+            if applied is not None:
+                record.deviation = applied.label
 
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
         for item in items:
@@ -144,8 +158,17 @@ class RequirementTracker:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         record = self.records.get(report.nodeid)
         if record is not None:
+            longrepr = report.longrepr
             record.update(
-                report.when, report.passed, report.failed, report.skipped, _skip_reason(report)
+                report.when,
+                report.passed,
+                report.failed,
+                report.skipped,
+                _skip_reason(report),
+                xfailed=report.skipped and hasattr(report, "wasxfail"),
+                xpassed_strict=report.failed
+                and isinstance(longrepr, str)
+                and longrepr.startswith("[XPASS(strict)]"),
             )
 
     @pytest.hookimpl(tryfirst=True)
@@ -168,9 +191,18 @@ class RequirementTracker:
             )
             self.written = write_reports(self.summary, options.summary_dir, context.redactor)
             return
-        self.decision = decide(self.records.values(), self.catalog, options.gate)
+        expired = [d.label for d in self.deviations.expired] if self.deviations else []
+        self.decision = decide(
+            self.records.values(),
+            self.catalog,
+            options.gate,
+            expired_deviations=expired,
+            strict_deviations=options.strict_deviations,
+        )
         if exitstatus == pytest.ExitCode.TESTS_FAILED and self.decision.passes:
             session.exitstatus = pytest.ExitCode.OK
+        elif exitstatus == pytest.ExitCode.OK and not self.decision.passes:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
         self.summary = build_summary(
             self.catalog,
             self.records.values(),

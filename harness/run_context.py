@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -24,6 +25,7 @@ import requests
 from harness.auth import TokenProvider
 from harness.client import ApiClient
 from harness.config import ConfigError, Target, TargetSettings
+from harness.deviations import DEFAULT_FILE as DEFAULT_DEVIATIONS_FILE
 from harness.embedded_reference import embedded_reference
 from harness.operations import OperationTable
 from harness.passwords import PasswordBook, PolicyBook
@@ -45,6 +47,9 @@ class RunOptions:
     conformance: str = "full"
     requirement_filters: tuple[str, ...] = ()
     require_complete: bool = False
+    deviations_file: Path = DEFAULT_DEVIATIONS_FILE
+    target_name: str | None = None
+    strict_deviations: bool = False
 
 
 class RunContext:
@@ -151,6 +156,13 @@ class RunContext:
         self._recording = on
         if self._api is not None:
             self._api.recording = on
+
+    def target_name(self) -> str:
+        """The name known deviations use: --target-name, else `reference` or the host:port."""
+        if self.options.target_name:
+            return self.options.target_name
+        base = self.options.settings.base_url
+        return urlsplit(base).netloc if base else "reference"
 
     def rate_limit_record(self) -> dict[str, float]:
         """The run's 429 retries and the seconds waited for them (zeros before the target)."""

@@ -4,6 +4,8 @@ Requirement verdicts:
 - PASS: every test of the requirement that ran passed, and none was left out;
 - FAIL: at least one of its tests failed or errored;
 - PARTIAL: some tests passed, none failed, others were skipped or left out;
+- KNOWN DEVIATION: a test failed as a reviewed entry of known-deviations.yaml says it does (a
+  deviation that no longer reproduces counts as the pass it now is, and is listed);
 - NOT ASSESSED: no test of it passed or failed, with the reason: not testable black-box
   (`schemas/untested.yaml`), no test exists, outside the claimed conformance class, deselected,
   needs a source the run lacks, skipped, or not run (the run stopped).
@@ -45,6 +47,7 @@ UNTESTED_FILE = SCHEMAS_DIR / "untested.yaml"
 PASS = "PASS"
 FAIL = "FAIL"
 PARTIAL = "PARTIAL"
+KNOWN_DEVIATION = "KNOWN DEVIATION"
 NOT_ASSESSED = "NOT ASSESSED"
 INCOMPLETE = "INCOMPLETE"
 NO_VERDICT = "NO VERDICT"
@@ -99,10 +102,12 @@ class ConformanceSummary:
     incomplete: list[str]
     untracked_failures: list[str]
     rate_limit: dict[str, float] = field(default_factory=dict)
+    stale_deviations: list[str] = field(default_factory=list)
+    expired_deviations: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         """How many requirements got each verdict."""
-        counted = dict.fromkeys((PASS, FAIL, PARTIAL, NOT_ASSESSED), 0)
+        counted = dict.fromkeys((PASS, FAIL, PARTIAL, KNOWN_DEVIATION, NOT_ASSESSED), 0)
         for verdict in self.verdicts:
             counted[verdict.verdict] += 1
         return counted
@@ -130,9 +135,14 @@ def _verdict_of(
     untestable: str | None,
 ) -> tuple[str, str]:
     by_outcome = {o: [r for r in mine if r.outcome is o] for o in Outcome}
-    if by_outcome[Outcome.FAILED] or by_outcome[Outcome.ERROR]:
+    stale = [r for r in by_outcome[Outcome.FAILED] if r.stale_deviation]
+    if [r for r in by_outcome[Outcome.FAILED] if not r.stale_deviation] or by_outcome[
+        Outcome.ERROR
+    ]:
         return FAIL, ""
-    passed = by_outcome[Outcome.PASSED]
+    if by_outcome[Outcome.DEVIATION]:
+        return KNOWN_DEVIATION, f"known deviation: {by_outcome[Outcome.DEVIATION][0].deviation}"
+    passed = by_outcome[Outcome.PASSED] + stale
     if passed:
         return (PASS, "") if len(passed) == len(mine) else (PARTIAL, _left_out(mine))
     if not mine:
@@ -181,7 +191,7 @@ def build_summary(
         verdict, reason = _verdict_of(
             requirement.conformance_class, claimed, mine, untested.get(requirement.id)
         )
-        failed = [r for r in mine if r.outcome.is_failure]
+        failed = [r for r in mine if r.outcome.is_failure and not r.stale_deviation]
         verdicts.append(
             RequirementVerdict(
                 id=requirement.id,
@@ -191,7 +201,7 @@ def build_summary(
                 verdict=verdict,
                 reason=reason,
                 tests=len(mine),
-                passed=sum(r.outcome is Outcome.PASSED for r in mine),
+                passed=sum(r.outcome is Outcome.PASSED or r.stale_deviation for r in mine),
                 failed=len(failed),
                 skipped=sum(r.outcome is Outcome.SKIPPED for r in mine),
                 deselected=sum(r.outcome is Outcome.DESELECTED for r in mine),
@@ -207,7 +217,7 @@ def build_summary(
         and not v.reason.startswith(UNTESTABLE)
         and catalog.get(v.id).level in levels
     ]
-    assessed = any(v.verdict in (PASS, FAIL, PARTIAL) for v in verdicts)
+    assessed = any(v.verdict in (PASS, FAIL, PARTIAL, KNOWN_DEVIATION) for v in verdicts)
     if not decision.passes:
         verdict, reason = FAIL, decision.explanation()
     elif not assessed:
@@ -233,6 +243,8 @@ def build_summary(
         incomplete=incomplete,
         untracked_failures=untracked,
         rate_limit=dict(rate_limit or {}),
+        stale_deviations=list(decision.stale_deviations),
+        expired_deviations=list(decision.expired_deviations),
     )
 
 
@@ -297,8 +309,25 @@ def terminal_lines(summary: ConformanceSummary) -> list[str]:
         lines.append(f"failing tests that name no requirement: {len(summary.untracked_failures)}")
     if summary.rate_limit.get("retries"):
         lines.append(rate_limit_line(summary.rate_limit))
+    lines += deviation_lines(summary)
     lines.append(summary.gate_explanation)
     lines.append(verdict_line(summary))
+    return lines
+
+
+def deviation_lines(summary: ConformanceSummary) -> list[str]:
+    """What changed about known deviations: entries no longer reproducing, entries expired."""
+    lines = []
+    if summary.stale_deviations:
+        lines.append(
+            f"known deviations that no longer reproduce ({len(summary.stale_deviations)}): "
+            + ", ".join(summary.stale_deviations)
+        )
+    if summary.expired_deviations:
+        lines.append(
+            f"known deviations expired, no longer applied ({len(summary.expired_deviations)}): "
+            + ", ".join(summary.expired_deviations)
+        )
     return lines
 
 
@@ -335,6 +364,7 @@ def to_markdown(summary: ConformanceSummary) -> str:
     lines.append(f"- {_counts_line(summary)}")
     if summary.rate_limit.get("retries"):
         lines.append(f"- {rate_limit_line(summary.rate_limit)}")
+    lines += [f"- {line}" for line in deviation_lines(summary)]
     if summary.incomplete:
         lines += ["", "## Not assessed, at or above the gate (why the run is INCOMPLETE)", ""]
         by_id = {v.id: v for v in summary.verdicts}
