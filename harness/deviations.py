@@ -1,8 +1,8 @@
 """Known deviations: reviewed, expiring exceptions for what a named target is known to fail.
 
 `known-deviations.yaml` (its schema: `schemas/catalog/known-deviations.schema.json`) lists
-entries of `target`, `requirement` and/or `test`, `reason`, `link`, `expires`. For a run whose target name
-matches, each unexpired entry marks its tests `xfail(strict=True)`:
+entries of `target`, `requirement` and/or `test`, `reason`, `link`, `expires`. For a run whose
+target name matches, each unexpired entry marks its tests `xfail(strict=True)`:
 - the test still fails: it is reported as a known deviation (the requirement's verdict says so),
   and does not fail the gate;
 - the test passes: pytest reports a strict XPASS, a failed test whose deviation no longer
