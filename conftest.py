@@ -8,11 +8,12 @@ values, never read `os.environ`. Secrets come from the environment only, never f
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from harness.config import TargetSettings
+from harness.config import REGIONS, TargetSettings, parse_age
 from harness.requirements import CONFORMANCE_CLASSES, FULL, GATES
 from harness.run_context import RunOptions, install
 
@@ -44,6 +45,27 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "Absent: auth.pingone.<tld> for api.pingone.<tld>, else the base URL's origin.",
     )
     group.addoption("--env-id", default=None, help="environment id (env PINGONE_ENV_ID).")
+    group.addoption(
+        "--region",
+        default=None,
+        choices=REGIONS,
+        help="PingOne region: sets --base-url https://api.pingone.<region>/v1 and --auth-url "
+        "https://auth.pingone.<region> (env PINGONE_REGION).",
+    )
+    group.addoption(
+        "--max-rps",
+        type=float,
+        default=None,
+        metavar="N",
+        help="a ceiling on API requests per second for the whole run (per worker with -n).",
+    )
+    group.addoption(
+        "--sweep",
+        default=None,
+        metavar="AGE",
+        help="run no test: delete only this suite's leftover users (p1conf-…) older than AGE "
+        "(90s, 30m, 2h, 1d) and say how many.",
+    )
     group.addoption(
         "--gate",
         default="must",
@@ -102,11 +124,21 @@ def _setting(config: pytest.Config, option: str, variable: str) -> str | None:
     return value.strip() or None
 
 
+def _age(text: str | None) -> timedelta | None:
+    if text is None:
+        return None
+    try:
+        return parse_age(text)
+    except ValueError as error:
+        raise pytest.UsageError(f"--sweep: {error}") from None
+
+
 def pytest_configure(config: pytest.Config) -> None:
     settings = TargetSettings(
         base_url=_setting(config, "--base-url", "PINGONE_API_URL"),
         auth_url=_setting(config, "--auth-url", "PINGONE_AUTH_URL"),
         env_id=_setting(config, "--env-id", "PINGONE_ENV_ID"),
+        region=_setting(config, "--region", "PINGONE_REGION"),
         client_id=os.environ.get("PINGONE_CLIENT_ID", "").strip() or None,
         client_secret=os.environ.get("PINGONE_CLIENT_SECRET") or None,
         access_token=os.environ.get("PINGONE_ACCESS_TOKEN") or None,
@@ -123,6 +155,8 @@ def pytest_configure(config: pytest.Config) -> None:
             deviations_file=Path(config.getoption("--deviations")),
             target_name=config.getoption("--target-name"),
             strict_deviations=config.getoption("--strict-deviations"),
+            sweep_age=_age(config.getoption("--sweep")),
+            max_rps=config.getoption("--max-rps"),
             summary_dir=Path(config.getoption("--summary-dir")),
             alluredir=Path(alluredir).resolve() if alluredir else None,
             repo_root=ROOT,

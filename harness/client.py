@@ -12,6 +12,7 @@ from __future__ import annotations
 import email.utils
 import json
 import shlex
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -37,6 +38,30 @@ class RateLimitPolicy:
     max_retries: int = 3
     max_total_wait_seconds: float = 60.0
     default_wait_seconds: float = 1.0
+
+
+class RateCeiling:
+    """A ceiling on requests per second, shared by every thread of the run (`--max-rps`).
+
+    Each request waits until at least 1/N s after the previous one started; no burst.
+    """
+
+    def __init__(self, per_second: float, clock: Callable[[], float] = time.monotonic) -> None:
+        if per_second <= 0:
+            raise ValueError("the request-rate ceiling must be positive")
+        self.interval = 1.0 / per_second
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._next = 0.0
+
+    def wait_turn(self, sleep: Callable[[float], None]) -> None:
+        """Sleep until this request may start."""
+        with self._lock:
+            now = self._clock()
+            start = max(now, self._next)
+            self._next = start + self.interval
+        if start > now:
+            sleep(start - now)
 
 
 @dataclass
@@ -106,6 +131,7 @@ class ApiClient:
         rate_limit: RateLimitPolicy | None = None,
         recorder: Recorder | None = allure_recorder,
         sleep: Callable[[float], None] = time.sleep,
+        ceiling: RateCeiling | None = None,
     ) -> None:
         self.target = target
         self.tokens = tokens
@@ -116,6 +142,7 @@ class ApiClient:
         self.rate_limit = rate_limit or RateLimitPolicy()
         self._recorder = recorder
         self._sleep = sleep
+        self.ceiling = ceiling
         self.history: deque[Exchange] = deque(maxlen=50)
         # The whole run's 429 handling, for the one summary line: retries made, seconds waited.
         self.rate_limit_record: dict[str, float] = {"retries": 0, "waited_seconds": 0.0}
@@ -261,6 +288,8 @@ class ApiClient:
         data: bytes | None,
         params: Mapping[str, str] | None,
     ) -> requests.Response:
+        if self.ceiling is not None:
+            self.ceiling.wait_turn(self._sleep)
         try:
             return self.session.request(
                 method,

@@ -81,6 +81,9 @@ class RequirementTracker:
         suites = suite_items(config, items)
         self.has_suite_items = bool(suites)
         context = context_of(config)
+        if context is not None and context.options.sweep_age is not None:
+            self.has_suite_items = False  # a sweep is no conformance run: reports/ stays
+            return
         if self.has_suite_items and context is not None:
             remove_reports(context.options.summary_dir)
         problems: list[str] = []

@@ -14,6 +14,7 @@ import subprocess
 import threading
 from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -23,7 +24,7 @@ import pytest
 import requests
 
 from harness.auth import TokenProvider
-from harness.client import ApiClient
+from harness.client import ApiClient, RateCeiling
 from harness.config import ConfigError, Target, TargetSettings
 from harness.deviations import DEFAULT_FILE as DEFAULT_DEVIATIONS_FILE
 from harness.embedded_reference import embedded_reference
@@ -32,7 +33,7 @@ from harness.passwords import PasswordBook, PolicyBook
 from harness.preflight import run_preflight
 from harness.redaction import Redactor
 from harness.schemas import SchemaStore
-from harness.users import UserRegistry, new_run_id
+from harness.users import STALE_AFTER, UserRegistry, new_run_id
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,10 @@ class RunOptions:
     requirement_filters: tuple[str, ...] = ()
     require_complete: bool = False
     deviations_file: Path = DEFAULT_DEVIATIONS_FILE
+    # --sweep AGE: delete this suite's leftovers older than AGE, run no test.
+    sweep_age: timedelta | None = None
+    # --max-rps N: a ceiling on the requests per second the run sends to the API.
+    max_rps: float | None = None
     target_name: str | None = None
     strict_deviations: bool = False
 
@@ -108,7 +113,14 @@ class RunContext:
         session = requests.Session()
         self._stack.callback(session.close)
         tokens = TokenProvider(target, session, self.redactor)
-        api = ApiClient(target, tokens, self.redactor, session, self.operations)
+        api = ApiClient(
+            target,
+            tokens,
+            self.redactor,
+            session,
+            self.operations,
+            ceiling=RateCeiling(self.options.max_rps) if self.options.max_rps else None,
+        )
         api.recording = self._recording
         result = run_preflight(api, tokens)
         policies = PolicyBook(api)
@@ -117,7 +129,7 @@ class RunContext:
         self.token_method = result.token_method
         self._users = UserRegistry(api, policies, self.passwords, self.run_id)
         self._install_sigterm()
-        self.stale_removed = self._users.delete_stale()
+        self.stale_removed = self._users.delete_stale(self.options.sweep_age or STALE_AFTER)
 
     def _require(self) -> None:
         if not self._opened:
@@ -161,7 +173,7 @@ class RunContext:
         """The name known deviations use: --target-name, else `reference` or the host:port."""
         if self.options.target_name:
             return self.options.target_name
-        base = self.options.settings.base_url
+        base = self.options.settings.nominal_base_url
         return urlsplit(base).netloc if base else "reference"
 
     def rate_limit_record(self) -> dict[str, float]:
@@ -177,8 +189,8 @@ class RunContext:
         facts = {"suite_commit": self._commit}
         settings = self.options.settings
         facts.update(
-            kind="external (not reached)" if settings.base_url else "embedded reference",
-            api_base_url=settings.base_url or "?",
+            kind="external (not reached)" if settings.nominal_base_url else "embedded reference",
+            api_base_url=settings.nominal_base_url or "?",
             env_id=settings.env_id or "?",
         )
         if self._target is not None:

@@ -16,6 +16,7 @@ import pytest
 
 from harness.config import ConfigError
 from harness.run_context import RunContext, context_of
+from harness.users import USERNAME_PREFIX
 
 SUITES_DIR = "suites"
 LINE_PREFIX = "pingone-conformance"
@@ -24,6 +25,8 @@ LINE_PREFIX = "pingone-conformance"
 COLLECTION_REFUSED = pytest.StashKey[bool]()
 # The configuration failure that stopped the run before any test (its exit code is the run's).
 CONFIG_FAILURE = pytest.StashKey[ConfigError]()
+# Set by a --sweep run: it ran no test on purpose and succeeds.
+SWEPT = pytest.StashKey[bool]()
 
 
 def suite_items(config: pytest.Config, items: list[pytest.Item]) -> list[pytest.Item]:
@@ -68,6 +71,16 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         session.items[:] = []  # no test runs; pytest_sessionfinish sets the exit code
         return
     reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if context.options.sweep_age is not None:
+        line = (
+            f"{LINE_PREFIX}: sweep: deleted {context.stale_removed} leftover user(s) of earlier "
+            f"runs (username {USERNAME_PREFIX}…, created over {context.options.sweep_age} ago); "
+            "no test ran"
+        )
+        sys.stdout.write(context.redactor.text(line) + "\n")
+        config.stash[SWEPT] = True
+        session.items[:] = []
+        return
     if reporter is not None:
         facts = context.describe()
         line = (
@@ -99,6 +112,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     failure = session.config.stash.get(CONFIG_FAILURE, None)
     if failure is not None:
         session.exitstatus = int(failure.exit_code)
+    elif session.config.stash.get(SWEPT, False):
+        session.exitstatus = pytest.ExitCode.OK
     context = context_of(session.config)
     if context is not None and context.opened:
         context.delete_leftovers()

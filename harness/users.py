@@ -160,8 +160,8 @@ class UserRegistry:
                 failed.append(user.id)
         return failed
 
-    def delete_stale(self) -> int:
-        """Delete leftovers of earlier runs: prefix match AND created over two hours ago.
+    def delete_stale(self, older_than: timedelta = STALE_AFTER) -> int:
+        """Delete leftovers of earlier runs: prefix match AND created longer ago than that.
 
         "Now" is the target's own clock (the `Date` header of the list answer) when it sends
         one, so a skewed local clock cannot make a fresh user look stale.
@@ -172,7 +172,7 @@ class UserRegistry:
             if username.startswith(self.prefix):
                 continue
             created_at = parse_timestamp(user.get("createdAt"))
-            if created_at is None or now - created_at <= STALE_AFTER:
+            if created_at is None or now - created_at <= older_than:
                 continue
             if isinstance(user.get("id"), str) and self.delete_foreign(user["id"]):
                 removed += 1

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from harness.auth import TokenProvider
-from harness.client import ApiClient, Exchange, RateLimitPolicy, retry_after_seconds
+from harness.client import ApiClient, Exchange, RateCeiling, RateLimitPolicy, retry_after_seconds
 from harness.config import ClientCredentials, Target
 from harness.http_errors import TargetUnreachable
 from harness.redaction import Redactor
@@ -224,3 +224,22 @@ def test_a_refused_connection_raises_a_short_redacted_message() -> None:
     message = str(raised.value)
     assert message == "GET /v1/environments/env-1/users/[REDACTED]: connection refused"
     assert raised.value.__suppress_context__
+
+
+def test_the_rate_ceiling_spaces_requests_and_is_shared_by_threads() -> None:
+    now = [100.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    ceiling = RateCeiling(4.0, clock=lambda: now[0])
+    for _ in range(3):
+        ceiling.wait_turn(sleep)
+    assert slept == [pytest.approx(0.25), pytest.approx(0.5)]  # the 2nd and 3rd wait their turn
+    now[0] += 10.0  # long idle: no waiting, and no burst credit either
+    ceiling.wait_turn(sleep)
+    ceiling.wait_turn(sleep)
+    assert slept[2:] == [pytest.approx(0.25)]
+    with pytest.raises(ValueError, match="positive"):
+        RateCeiling(0)
