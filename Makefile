@@ -33,6 +33,12 @@ ENV_ID ?=
 GATE ?=
 #: CONFORMANCE  claimed class(es): contract, behaviour, security or full (default full)
 CONFORMANCE ?=
+#: JOBS         parallel workers for 'make run' (pytest-xdist: 2, or auto)
+JOBS ?=
+#: SHARD        this CI job's share of the suites, K/N (e.g. 2/4); see 'make merge'
+SHARD ?=
+#: SHARDS       for 'make merge': the shard jobs' reports/ folders, e.g. "shard-1 shard-2"
+SHARDS ?=
 #: PYTEST_ARGS  more pytest options, e.g. "--requirement P1-CHECK -m must --require-complete"
 PYTEST_ARGS ?=
 #: ARGS         options of 'make serve' (python -m reference --help)
@@ -41,7 +47,8 @@ ARGS ?=
 BENCH_ARGS ?=
 TARGET_ARGS := $(if $(BASE_URL),--base-url '$(BASE_URL)') $(if $(AUTH_URL),--auth-url '$(AUTH_URL)') \
 	$(if $(ENV_ID),--env-id '$(ENV_ID)') $(if $(GATE),--gate '$(GATE)') \
-	$(if $(CONFORMANCE),--conformance '$(CONFORMANCE)')
+	$(if $(CONFORMANCE),--conformance '$(CONFORMANCE)') $(if $(JOBS),-n '$(JOBS)') \
+	$(if $(SHARD),--shard '$(SHARD)')
 
 # `make -n` would execute any recipe line that names $(MAKE); this alias keeps `make -n run` a dry run.
 SUBMAKE = $(MAKE)
@@ -51,7 +58,7 @@ INCOMPLETE_EXIT_CODE := 14
 SUMMARY_FILES := $(REPORTS)/conformance-summary.json $(REPORTS)/conformance-summary.md
 JUNIT_XML := $(REPORTS)/junit.xml
 
-.PHONY: help run report test serve lint bench clean distclean venv node
+.PHONY: help run report test merge serve lint bench clean distclean venv node
 
 help: ## list the targets and the variables they read
 	@echo "targets:"
@@ -140,6 +147,13 @@ report: $(NODE_STAMP) ## build reports/allure-report/index.html from reports/all
 	@test -s $(ALLURE_REPORT)/index.html && grep -qi '<html' $(ALLURE_REPORT)/index.html || { \
 		echo "make: $(ALLURE_REPORT)/index.html was not produced" >&2; exit 1; }
 	@echo "make: report written to $(ALLURE_REPORT)/index.html"
+
+merge: $(VENV_STAMP) $(NODE_STAMP) ## join CI shards (SHARDS="dir …") into reports/: one verdict, one report
+	@test -n "$(SHARDS)" || { echo "make merge: set SHARDS to the shard jobs' reports/ folders" >&2; exit 2; }
+	@rm -rf $(ALLURE_RESULTS) $(ALLURE_REPORT) $(SUMMARY_FILES)
+	@status=0; $(VPY) -m harness.merge --out $(REPORTS) $(SHARDS) || status=$$?; \
+	if [ "$$status" -eq 2 ]; then exit 2; fi; \
+	$(SUBMAKE) --no-print-directory report; exit "$$status"
 
 serve: $(VENV_STAMP) ## run the reference implementation on its own (ARGS="--port 8080 ...")
 	$(VPY) -m reference $(ARGS)

@@ -89,6 +89,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "repeatable. -m must|should|observed selects by level.",
     )
     group.addoption(
+        "--shard",
+        default=None,
+        metavar="K/N",
+        help="run only shard K of N (a stable split by test id), e.g. one CI job of four; "
+        "python -m harness.merge joins the shards' results into one report and verdict.",
+    )
+    group.addoption(
         "--require-complete",
         action="store_true",
         default=False,
@@ -151,6 +158,7 @@ def pytest_configure(config: pytest.Config) -> None:
             gate=config.getoption("--gate"),
             conformance=config.getoption("--conformance"),
             requirement_filters=tuple(config.getoption("--requirement")),
+            shard=config.getoption("--shard"),
             require_complete=config.getoption("--require-complete"),
             deviations_file=Path(config.getoption("--deviations")),
             target_name=config.getoption("--target-name"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from harness.requirements import RequirementCatalog
 
@@ -57,6 +58,29 @@ class ItemRecord:
     deviation: str = ""
     stale_deviation: bool = False
 
+    def to_json(self) -> dict[str, object]:
+        """A JSON-ready copy (xdist worker output, the summary's `tests`, shard merging)."""
+        return {
+            "nodeid": self.nodeid,
+            "requirements": list(self.requirements),
+            "outcome": self.outcome.value,
+            "reason": self.reason,
+            "deviation": self.deviation,
+            "stale_deviation": self.stale_deviation,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ItemRecord:
+        """The record `to_json` wrote."""
+        return cls(
+            nodeid=str(data["nodeid"]),
+            requirements=[str(r) for r in data["requirements"]],
+            outcome=Outcome(data["outcome"]),
+            reason=str(data.get("reason", "")),
+            deviation=str(data.get("deviation", "")),
+            stale_deviation=bool(data.get("stale_deviation", False)),
+        )
+
     def deselect(self, reason: str) -> None:
         """Record that the run left this test out, and why (the first reason given wins)."""
         if self.outcome is Outcome.NOT_RUN:
@@ -90,6 +114,20 @@ class ItemRecord:
             return
         if _RANK[found] > _RANK[self.outcome]:
             self.outcome = found
+
+
+def merge_records(records: Iterable[ItemRecord]) -> dict[str, ItemRecord]:
+    """One record per test from several partial views (xdist workers, CI shards).
+
+    Every view collected every test, but each ran only its share: a test's outcome is the most
+    telling one any view saw (a pass or failure beats "not run" and "deselected").
+    """
+    merged: dict[str, ItemRecord] = {}
+    for record in records:
+        known = merged.get(record.nodeid)
+        if known is None or _RANK[record.outcome] > _RANK[known.outcome]:
+            merged[record.nodeid] = record
+    return merged
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ import pytest
 from harness.allure_labels import label_marks
 from harness.config import ExitCode
 from harness.deviations import DeviationBook, DeviationFileError, load_deviations
-from harness.grading import GateDecision, ItemRecord, decide
+from harness.grading import GateDecision, ItemRecord, decide, merge_records
 from harness.requirements import (
     MARKER,
     REQUIREMENTS_FILE,
@@ -40,7 +40,13 @@ from harness.summary import (
     write_environment_properties,
     write_reports,
 )
-from harness.target_plugin import COLLECTION_REFUSED, CONFIG_FAILURE, suite_items
+from harness.target_plugin import (
+    COLLECTION_REFUSED,
+    CONFIG_FAILURE,
+    is_controller,
+    is_worker,
+    suite_items,
+)
 
 # Exit statuses after which tests ran and the summary holds verdicts.
 RAN = (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.NO_TESTS_COLLECTED)
@@ -63,6 +69,9 @@ class RequirementTracker:
         self.deviations: DeviationBook | None = None
         self.summary: ConformanceSummary | None = None
         self.written: list[Path] = []
+        # Under -n: what the workers reported (expired deviations, 429 record).
+        self.expired_from_workers: list[str] = []
+        self.rate_limit_from_workers: dict[str, float] = {"retries": 0, "waited_seconds": 0.0}
 
     @property
     def catalog(self) -> RequirementCatalog:
@@ -116,10 +125,16 @@ class RequirementTracker:
 
     def _select(self, config: pytest.Config, items: list[pytest.Item], context: RunContext) -> None:
         options = context.options
-        selection = Selection.build(options.conformance, options.requirement_filters, self.catalog)
+        selection = Selection.build(
+            options.conformance, options.requirement_filters, self.catalog, options.shard
+        )
         root = Path(str(config.rootpath))
         kept: list[pytest.Item] = []
-        left_out: dict[str, list[pytest.Item]] = {OUTSIDE_CLASS_REASON: [], "deselected": []}
+        left_out: dict[str, list[pytest.Item]] = {
+            OUTSIDE_CLASS_REASON: [],
+            "deselected": [],
+            "in another shard": [],
+        }
         for item in items:
             record = self.records.get(item.nodeid)
             suite = suite_of(item, root)
@@ -131,6 +146,8 @@ class RequirementTracker:
                 and not selection.keeps_requirements(record.requirements)
             ):
                 left_out["deselected"].append(item)
+            elif suite and not selection.keeps_shard(item.nodeid):
+                left_out["in another shard"].append(item)
             else:
                 kept.append(item)
         for reason, dropped in left_out.items():
@@ -174,11 +191,40 @@ class RequirementTracker:
                 and longrepr.startswith("[XPASS(strict)]"),
             )
 
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: object, error: object) -> None:
+        """Under -n: fold a finished worker's records into the controller's."""
+        output = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT)
+        if not output:
+            return
+        self.has_suite_items = self.has_suite_items or bool(output["has_suite_items"])
+        incoming = [ItemRecord.from_json(data) for data in output["records"]]
+        self.records = merge_records([*self.records.values(), *incoming])
+        for label in output["expired"]:
+            if label not in self.expired_from_workers:
+                self.expired_from_workers.append(label)
+        for key in self.rate_limit_from_workers:
+            self.rate_limit_from_workers[key] += float(output["rate_limit"].get(key, 0))
+
+    def _send_to_controller(self, config: pytest.Config, context: RunContext) -> None:
+        output: dict[str, object] = {
+            "has_suite_items": self.has_suite_items,
+            "records": [record.to_json() for record in self.records.values()],
+            "expired": [d.label for d in self.deviations.expired] if self.deviations else [],
+            "rate_limit": context.rate_limit_record(),
+        }
+        config.workeroutput[WORKER_OUTPUT] = output  # type: ignore[attr-defined]
+
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         config = session.config
         context = context_of(config)
-        if config.option.collectonly or context is None or not self.has_suite_items:
+        if config.option.collectonly or context is None:
+            return
+        if is_worker(config):
+            self._send_to_controller(config, context)
+            return  # the controller grades and writes the summary, once, for the whole run
+        if not self.has_suite_items:
             return
         options = context.options
         failure = config.stash.get(CONFIG_FAILURE, None)
@@ -195,6 +241,7 @@ class RequirementTracker:
             self.written = write_reports(self.summary, options.summary_dir, context.redactor)
             return
         expired = [d.label for d in self.deviations.expired] if self.deviations else []
+        expired += [label for label in self.expired_from_workers if label not in expired]
         self.decision = decide(
             self.records.values(),
             self.catalog,
@@ -212,7 +259,7 @@ class RequirementTracker:
             self.decision,
             facts,
             conformance=Selection.build(options.conformance, (), self.catalog).classes,
-            rate_limit=context.rate_limit_record(),
+            rate_limit=self._rate_limit(context, config),
         )
         if self.summary.verdict == INCOMPLETE and options.require_complete:
             session.exitstatus = int(ExitCode.INCOMPLETE)
@@ -242,6 +289,14 @@ class RequirementTracker:
             terminalreporter.write_line(
                 f"users under test that could not be deleted: {', '.join(context.undeleted)}"
             )
+
+    def _rate_limit(self, context: RunContext, config: pytest.Config) -> dict[str, float]:
+        if is_controller(config):
+            return dict(self.rate_limit_from_workers)
+        return context.rate_limit_record()
+
+
+WORKER_OUTPUT = "p1conf-records"
 
 
 def _skip_reason(report: pytest.TestReport) -> str:

@@ -47,6 +47,7 @@ class RunOptions:
     repo_root: Path
     conformance: str = "full"
     requirement_filters: tuple[str, ...] = ()
+    shard: str | None = None
     require_complete: bool = False
     deviations_file: Path = DEFAULT_DEVIATIONS_FILE
     # --sweep AGE: delete this suite's leftovers older than AGE, run no test.

@@ -104,6 +104,9 @@ class ConformanceSummary:
     rate_limit: dict[str, float] = field(default_factory=dict)
     stale_deviations: list[str] = field(default_factory=list)
     expired_deviations: list[str] = field(default_factory=list)
+    # Every test's record (ItemRecord.to_json): what shards are merged from.
+    tests: list[dict[str, Any]] = field(default_factory=list)
+    strict_deviations: bool = False
 
     def counts(self) -> dict[str, int]:
         """How many requirements got each verdict."""
@@ -166,7 +169,9 @@ def _left_out(mine: list[ItemRecord]) -> str:
         return SKIPPED
     deselected = [r.reason for r in mine if r.outcome is Outcome.DESELECTED]
     if deselected:
-        return OUTSIDE_CLASS if all(r == OUTSIDE_CLASS for r in deselected) else DESELECTED
+        if all(r == OUTSIDE_CLASS for r in deselected):
+            return OUTSIDE_CLASS
+        return f"{DESELECTED} ({deselected[0]})" if deselected[0] != DESELECTED else DESELECTED
     return NOT_RUN
 
 
@@ -245,6 +250,8 @@ def build_summary(
         rate_limit=dict(rate_limit or {}),
         stale_deviations=list(decision.stale_deviations),
         expired_deviations=list(decision.expired_deviations),
+        tests=[record.to_json() for record in records],
+        strict_deviations=decision.strict_deviations,
     )
 
 

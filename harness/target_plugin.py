@@ -52,11 +52,48 @@ def stop_run(context: RunContext, failure: ConfigError) -> None:
     pytest.exit(line, returncode=int(failure.exit_code))
 
 
+def is_worker(config: pytest.Config) -> bool:
+    """True in a pytest-xdist worker process."""
+    return hasattr(config, "workerinput")
+
+
+def is_controller(config: pytest.Config) -> bool:
+    """True in the pytest-xdist controller of a `-n N` run (it runs no test itself)."""
+    return config.pluginmanager.has_plugin("dsession")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Under -n, check the target once in the controller, before any worker starts.
+
+    On a configuration failure the controller stops distributing (the xdist session plugin is
+    unregistered), so the run ends as a plain one with no test: one stderr line, its exit code.
+    Each worker opens its own context (its own embedded reference, its own users under test).
+    """
+    config = session.config
+    context = context_of(config)
+    if context is None or not is_controller(config) or config.option.collectonly:
+        return
+    try:
+        if context.options.settings.wants_embedded_reference:
+            context.options.settings.check_embedded()
+        else:
+            context.open()
+    except ConfigError as failure:
+        sys.stderr.write(failure_line(context, failure) + "\n")
+        sys.stderr.flush()
+        config.stash[CONFIG_FAILURE] = failure
+        config.pluginmanager.unregister(name="dsession")
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Open the run context (target + preflight) when suite tests were collected."""
     config = session.config
     context = context_of(config)
     if context is None or config.option.collectonly or config.stash.get(COLLECTION_REFUSED, False):
+        return
+    if config.stash.get(CONFIG_FAILURE, None) is not None:
+        session.items[:] = []  # the controller found it already: no test runs
         return
     if session.testsfailed and not config.option.continue_on_collection_errors:
         return  # collection errors: pytest stops before running any test
@@ -65,12 +102,16 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     try:
         context.open()
     except ConfigError as failure:
+        if is_worker(config):
+            # The controller checked the target; a worker that now fails cannot drop the tests
+            # xdist already scheduled, so it stops, and the controller reports the worker.
+            stop_run(context, failure)
         sys.stderr.write(failure_line(context, failure) + "\n")
         sys.stderr.flush()
         config.stash[CONFIG_FAILURE] = failure
         session.items[:] = []  # no test runs; pytest_sessionfinish sets the exit code
         return
-    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    reporter = None if is_worker(config) else config.pluginmanager.get_plugin("terminalreporter")
     if context.options.sweep_age is not None:
         line = (
             f"{LINE_PREFIX}: sweep: deleted {context.stale_removed} leftover user(s) of earlier "
