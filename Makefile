@@ -27,6 +27,8 @@ ALLURE_CONFIG := allurerc.mjs
 BASE_URL ?=
 #: AUTH_URL     auth base URL (default: auth.pingone.<tld> for api.pingone.<tld>)
 AUTH_URL ?=
+#: REGION       PingOne region instead of the URLs: com, eu, ca, com.au, sg or asia
+REGION ?=
 #: ENV_ID       the target's environment id (a UUID)
 ENV_ID ?=
 #: GATE         must | should | observed: the lowest level whose failures fail the run
@@ -39,6 +41,8 @@ JOBS ?=
 SHARD ?=
 #: SHARDS       for 'make merge': the shard jobs' reports/ folders, e.g. "shard-1 shard-2"
 SHARDS ?=
+#: HISTORY      a history file (JSON lines) that 'make report' reads and extends: trends across runs
+HISTORY ?=
 #: PYTEST_ARGS  more pytest options, e.g. "--requirement P1-CHECK -m must --require-complete"
 PYTEST_ARGS ?=
 #: ARGS         options of 'make serve' (python -m reference --help)
@@ -46,6 +50,7 @@ ARGS ?=
 #: BENCH_ARGS   options of the benchmark script
 BENCH_ARGS ?=
 TARGET_ARGS := $(if $(BASE_URL),--base-url '$(BASE_URL)') $(if $(AUTH_URL),--auth-url '$(AUTH_URL)') \
+	$(if $(REGION),--region '$(REGION)') \
 	$(if $(ENV_ID),--env-id '$(ENV_ID)') $(if $(GATE),--gate '$(GATE)') \
 	$(if $(CONFORMANCE),--conformance '$(CONFORMANCE)') $(if $(JOBS),-n '$(JOBS)') \
 	$(if $(SHARD),--shard '$(SHARD)')
@@ -143,7 +148,8 @@ report: $(NODE_STAMP) ## build reports/allure-report/index.html from reports/all
 		echo "make report: $(ALLURE_RESULTS) holds no test result; run 'make run' first" >&2; \
 		exit 1; }
 	@rm -rf $(ALLURE_REPORT)
-	$(ALLURE) generate $(ALLURE_RESULTS) --config $(ALLURE_CONFIG) --output $(ALLURE_REPORT)
+	$(if $(HISTORY),ALLURE_HISTORY_PATH='$(abspath $(HISTORY))') \
+		$(ALLURE) generate $(ALLURE_RESULTS) --config $(ALLURE_CONFIG) --output $(ALLURE_REPORT)
 	@test -s $(ALLURE_REPORT)/index.html && grep -qi '<html' $(ALLURE_REPORT)/index.html || { \
 		echo "make: $(ALLURE_REPORT)/index.html was not produced" >&2; exit 1; }
 	@echo "make: report written to $(ALLURE_REPORT)/index.html"
