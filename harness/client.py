@@ -33,11 +33,26 @@ from harness.redaction import REDACTED, Redactor
 
 @dataclass(frozen=True)
 class RateLimitPolicy:
-    """How 429 answers are handled: bounded retries, each after `Retry-After`, bounded overall."""
+    """How 429 answers, unavailable targets and dropped connections are retried.
+
+    - 429: bounded retries, each after `Retry-After`, bounded overall;
+    - 502/503/504 (the target is briefly unavailable): bounded retries after `Retry-After` or
+      a doubling back-off; still unavailable after that, the request raises
+      `TargetUnreachable`: the test reports "target unavailable", never a conformance failure;
+    - a connection refused, reset or closed before any answer: retried the same way. A read
+      timeout is not retried (the target may have acted on the request).
+    """
 
     max_retries: int = 3
     max_total_wait_seconds: float = 60.0
     default_wait_seconds: float = 1.0
+    unavailable_retries: int = 3
+    transport_retries: int = 2
+    backoff_seconds: float = 0.2
+
+
+# Statuses that say "not now" rather than "not so": retried, then reported as unavailable.
+UNAVAILABLE_STATUSES = frozenset({502, 503, 504})
 
 
 class RateCeiling:
@@ -145,7 +160,11 @@ class ApiClient:
         self.ceiling = ceiling
         self.history: deque[Exchange] = deque(maxlen=50)
         # The whole run's 429 handling, for the one summary line: retries made, seconds waited.
-        self.rate_limit_record: dict[str, float] = {"retries": 0, "waited_seconds": 0.0}
+        self.rate_limit_record: dict[str, float] = {
+            "retries": 0,
+            "waited_seconds": 0.0,
+            "unavailable_retries": 0,
+        }
         # Allure can only take attachments while a test (or its fixtures) runs; the run's
         # pytest hooks switch recording on around each test.
         self.recording = recorder is not None
@@ -232,10 +251,29 @@ class ApiClient:
         waited = 0.0
         notes: list[str] = []
         replayed = False
+        unavailable = 0
         while True:
             if authenticated:
                 sent_headers["Authorization"] = f"Bearer {self.tokens.token()}"
             response = self._send(method, url, sent_headers, data, params)
+            if response.status_code in UNAVAILABLE_STATUSES:
+                if unavailable < self.rate_limit.unavailable_retries:
+                    wait = retry_after_seconds(
+                        response.headers.get("Retry-After"),
+                        self.rate_limit.backoff_seconds * 2**unavailable,
+                    )
+                    wait = min(wait, self.rate_limit.max_total_wait_seconds)
+                    self._sleep(wait)
+                    unavailable += 1
+                    self.rate_limit_record["unavailable_retries"] += 1
+                    notes.append(f"HTTP {response.status_code}: waited {wait:.1f} s, retry")
+                    continue
+                self._record(method, response, sent_headers, data, retries, waited, notes)
+                where = self.redactor.text(f"{method} {urlsplit(url).path}")
+                raise TargetUnreachable(
+                    f"{where}: answered HTTP {response.status_code} "
+                    f"{response.reason or ''} {unavailable + 1} times in a row".replace("  ", " ")
+                )
             if (
                 response.status_code == 401
                 and authenticated
@@ -270,11 +308,24 @@ class ApiClient:
                 f"rate limit record: {retries} retries (max {self.rate_limit.max_retries}), "
                 f"{waited:.1f} s waited (max {self.rate_limit.max_total_wait_seconds:.0f} s)"
             )
-        exchange = self._exchange(method, response, sent_headers, data, retries, waited, notes)
+        self._record(method, response, sent_headers, data, retries, waited, notes)
+        return response
+
+    def _record(
+        self,
+        method: str,
+        response: requests.Response,
+        headers: Mapping[str, str],
+        data: bytes | None,
+        retries: int,
+        waited: float,
+        notes: list[str],
+    ) -> Exchange:
+        exchange = self._exchange(method, response, headers, data, retries, waited, notes)
         self.history.append(exchange)
         if self._recorder is not None and self.recording:
-            self._recorder(exchange, self.curl(method, response.url, sent_headers, data))
-        return response
+            self._recorder(exchange, self.curl(method, response.url, headers, data))
+        return exchange
 
     def last_exchange(self) -> Exchange | None:
         """The most recent exchange, for failure messages."""
@@ -288,22 +339,33 @@ class ApiClient:
         data: bytes | None,
         params: Mapping[str, str] | None,
     ) -> requests.Response:
-        if self.ceiling is not None:
-            self.ceiling.wait_turn(self._sleep)
-        try:
-            return self.session.request(
-                method,
-                url,
-                headers=dict(headers),
-                data=data,
-                params=params,
-                timeout=self.timeout,
-                allow_redirects=False,
-            )
-        except requests.RequestException as error:
-            where = self.redactor.text(f"{method} {urlsplit(url).path}")
-            reason = transport_reason(error)
-            raise TargetUnreachable(f"{where}: {reason}") from None
+        attempt = 0
+        while True:
+            if self.ceiling is not None:
+                self.ceiling.wait_turn(self._sleep)
+            try:
+                return self.session.request(
+                    method,
+                    url,
+                    headers=dict(headers),
+                    data=data,
+                    params=params,
+                    timeout=self.timeout,
+                    allow_redirects=False,
+                )
+            except requests.RequestException as error:
+                retriable = isinstance(error, requests.ConnectionError) and not isinstance(
+                    error, requests.Timeout
+                )
+                if retriable and attempt < self.rate_limit.transport_retries:
+                    self._sleep(self.rate_limit.backoff_seconds * 2**attempt)
+                    attempt += 1
+                    self.rate_limit_record["unavailable_retries"] += 1
+                    continue
+                where = self.redactor.text(f"{method} {urlsplit(url).path}")
+                reason = transport_reason(error)
+                tries = f" ({attempt + 1} attempts)" if attempt else ""
+                raise TargetUnreachable(f"{where}: {reason}{tries}") from None
 
     def _exchange(
         self,

@@ -24,6 +24,9 @@ class ExitCode(enum.IntEnum):
     # Not a configuration failure: tests ran, and under --require-complete an INCOMPLETE
     # verdict (a requirement at or above the gate not assessed) fails the run with this code.
     INCOMPLETE = 14
+    # Tests ran, but the target stopped answering (refused, reset, 502/503/504) beyond the
+    # retries for some of them, and no other test failed the gate: no verdict can be trusted.
+    TARGET_UNAVAILABLE = 15
 
 
 class ConfigError(Exception):

@@ -57,6 +57,9 @@ class ItemRecord:
     # The known-deviation entry applied to it (its label), and whether it no longer reproduces.
     deviation: str = ""
     stale_deviation: bool = False
+    # It failed because the target stopped answering (TargetUnreachable), not against a
+    # requirement: never a conformance failure; the run reports the target unavailable.
+    unavailable: bool = False
 
     def to_json(self) -> dict[str, object]:
         """A JSON-ready copy (xdist worker output, the summary's `tests`, shard merging)."""
@@ -67,6 +70,7 @@ class ItemRecord:
             "reason": self.reason,
             "deviation": self.deviation,
             "stale_deviation": self.stale_deviation,
+            "unavailable": self.unavailable,
         }
 
     @classmethod
@@ -79,6 +83,7 @@ class ItemRecord:
             reason=str(data.get("reason", "")),
             deviation=str(data.get("deviation", "")),
             stale_deviation=bool(data.get("stale_deviation", False)),
+            unavailable=bool(data.get("unavailable", False)),
         )
 
     def deselect(self, reason: str) -> None:
@@ -96,8 +101,11 @@ class ItemRecord:
         reason: str = "",
         xfailed: bool = False,
         xpassed_strict: bool = False,
+        unavailable: bool = False,
     ) -> None:
         """Fold in one phase report (setup, call or teardown); `reason` of a skip."""
+        if failed and unavailable:
+            self.unavailable = True
         if skipped and reason and self.outcome in (Outcome.NOT_RUN, Outcome.PASSED):
             self.reason = reason
         if xpassed_strict and self.deviation:
@@ -141,6 +149,8 @@ class GateDecision:
     stale_deviations: list[str] = field(default_factory=list)
     expired_deviations: list[str] = field(default_factory=list)
     strict_deviations: bool = False
+    # Tests that failed because the target stopped answering (no conformance failure).
+    unavailable: list[str] = field(default_factory=list)
 
     @property
     def passes(self) -> bool:
@@ -182,10 +192,13 @@ def decide(
     gating: list[str] = []
     tolerated: list[str] = []
     stale: list[str] = []
+    unavailable: list[str] = []
     for record in records:
         if not record.outcome.is_failure:
             continue
-        if record.stale_deviation and record.outcome is Outcome.FAILED:
+        if record.unavailable:
+            unavailable.append(record.nodeid)
+        elif record.stale_deviation and record.outcome is Outcome.FAILED:
             stale.append(record.nodeid)
         elif catalog.gates(record.requirements, gate):
             gating.append(record.nodeid)
@@ -198,4 +211,5 @@ def decide(
         stale_deviations=stale,
         expired_deviations=list(expired_deviations),
         strict_deviations=strict_deviations,
+        unavailable=unavailable,
     )

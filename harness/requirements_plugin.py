@@ -20,6 +20,7 @@ import pytest
 from harness.allure_labels import label_marks
 from harness.config import ExitCode
 from harness.deviations import DeviationBook, DeviationFileError, load_deviations
+from harness.failures import UNAVAILABLE_HEADING
 from harness.grading import GateDecision, ItemRecord, decide, merge_records
 from harness.requirements import (
     MARKER,
@@ -71,7 +72,11 @@ class RequirementTracker:
         self.written: list[Path] = []
         # Under -n: what the workers reported (expired deviations, 429 record).
         self.expired_from_workers: list[str] = []
-        self.rate_limit_from_workers: dict[str, float] = {"retries": 0, "waited_seconds": 0.0}
+        self.rate_limit_from_workers: dict[str, float] = {
+            "retries": 0,
+            "waited_seconds": 0.0,
+            "unavailable_retries": 0,
+        }
 
     @property
     def catalog(self) -> RequirementCatalog:
@@ -189,6 +194,9 @@ class RequirementTracker:
                 xpassed_strict=report.failed
                 and isinstance(longrepr, str)
                 and longrepr.startswith("[XPASS(strict)]"),
+                unavailable=report.failed
+                and isinstance(longrepr, str)
+                and longrepr.startswith(UNAVAILABLE_HEADING),
             )
 
     @pytest.hookimpl(optionalhook=True)
@@ -253,6 +261,8 @@ class RequirementTracker:
             session.exitstatus = pytest.ExitCode.OK
         elif exitstatus == pytest.ExitCode.OK and not self.decision.passes:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        if self.decision.passes and self.decision.unavailable:
+            session.exitstatus = int(ExitCode.TARGET_UNAVAILABLE)
         self.summary = build_summary(
             self.catalog,
             self.records.values(),

@@ -60,6 +60,7 @@ DESELECTED = "deselected"
 NEEDS_SOURCE = "needs a source"
 SKIPPED = "skipped"
 NOT_RUN = "not run"
+UNAVAILABLE = "target unavailable"
 SOURCE_PREFIX = "needs a source:"
 
 
@@ -104,6 +105,7 @@ class ConformanceSummary:
     rate_limit: dict[str, float] = field(default_factory=dict)
     stale_deviations: list[str] = field(default_factory=list)
     expired_deviations: list[str] = field(default_factory=list)
+    unavailable: list[str] = field(default_factory=list)
     # Every test's record (ItemRecord.to_json): what shards are merged from.
     tests: list[dict[str, Any]] = field(default_factory=list)
     strict_deviations: bool = False
@@ -137,7 +139,8 @@ def _verdict_of(
     mine: list[ItemRecord],
     untestable: str | None,
 ) -> tuple[str, str]:
-    by_outcome = {o: [r for r in mine if r.outcome is o] for o in Outcome}
+    counted = [r for r in mine if not r.unavailable]
+    by_outcome = {o: [r for r in counted if r.outcome is o] for o in Outcome}
     stale = [r for r in by_outcome[Outcome.FAILED] if r.stale_deviation]
     if [r for r in by_outcome[Outcome.FAILED] if not r.stale_deviation] or by_outcome[
         Outcome.ERROR
@@ -159,6 +162,8 @@ def _verdict_of(
 
 def _left_out(mine: list[ItemRecord]) -> str:
     """The most telling reason among tests that neither passed nor failed."""
+    if any(r.unavailable for r in mine):
+        return UNAVAILABLE
     reasons = [r.reason for r in mine if r.outcome is Outcome.SKIPPED and r.reason]
     sources = [r for r in reasons if r.startswith(SOURCE_PREFIX)]
     if sources:
@@ -196,7 +201,9 @@ def build_summary(
         verdict, reason = _verdict_of(
             requirement.conformance_class, claimed, mine, untested.get(requirement.id)
         )
-        failed = [r for r in mine if r.outcome.is_failure and not r.stale_deviation]
+        failed = [
+            r for r in mine if r.outcome.is_failure and not (r.stale_deviation or r.unavailable)
+        ]
         verdicts.append(
             RequirementVerdict(
                 id=requirement.id,
@@ -225,6 +232,12 @@ def build_summary(
     assessed = any(v.verdict in (PASS, FAIL, PARTIAL, KNOWN_DEVIATION) for v in verdicts)
     if not decision.passes:
         verdict, reason = FAIL, decision.explanation()
+    elif decision.unavailable:
+        verdict = INCOMPLETE
+        reason = (
+            f"the target was unavailable (refused, reset or 502/503/504 after the retries) "
+            f"during {len(decision.unavailable)} test(s); no conformance failure otherwise"
+        )
     elif not assessed:
         verdict, reason = INCOMPLETE, "no requirement was assessed: no test ran to a result"
     elif incomplete:
@@ -251,6 +264,7 @@ def build_summary(
         stale_deviations=list(decision.stale_deviations),
         expired_deviations=list(decision.expired_deviations),
         tests=[record.to_json() for record in records],
+        unavailable=list(decision.unavailable),
         strict_deviations=decision.strict_deviations,
     )
 
@@ -314,7 +328,7 @@ def terminal_lines(summary: ConformanceSummary) -> list[str]:
     lines.append(f"conformance classes claimed: {', '.join(summary.conformance)}")
     if summary.untracked_failures:
         lines.append(f"failing tests that name no requirement: {len(summary.untracked_failures)}")
-    if summary.rate_limit.get("retries"):
+    if summary.rate_limit.get("retries") or summary.rate_limit.get("unavailable_retries"):
         lines.append(rate_limit_line(summary.rate_limit))
     lines += deviation_lines(summary)
     lines.append(summary.gate_explanation)
@@ -339,11 +353,17 @@ def deviation_lines(summary: ConformanceSummary) -> list[str]:
 
 
 def rate_limit_line(record: dict[str, float]) -> str:
-    """`rate limited: 4 retries after 429, 7.0 s waited in all`."""
-    return (
+    """`rate limited: 4 retries after 429, 7.0 s waited in all` (and unavailable retries)."""
+    line = (
         f"rate limited: {int(record.get('retries', 0))} retries after 429, "
         f"{record.get('waited_seconds', 0.0):.1f} s waited in all"
     )
+    if record.get("unavailable_retries"):
+        line += (
+            f"; {int(record['unavailable_retries'])} retries after 502/503/504 or a dropped "
+            "connection"
+        )
+    return line
 
 
 def to_json(summary: ConformanceSummary) -> dict[str, Any]:
@@ -369,7 +389,7 @@ def to_markdown(summary: ConformanceSummary) -> str:
     if summary.verdict == NO_VERDICT:
         return "\n".join(lines) + "\n"
     lines.append(f"- {_counts_line(summary)}")
-    if summary.rate_limit.get("retries"):
+    if summary.rate_limit.get("retries") or summary.rate_limit.get("unavailable_retries"):
         lines.append(f"- {rate_limit_line(summary.rate_limit)}")
     lines += [f"- {line}" for line in deviation_lines(summary)]
     if summary.incomplete:

@@ -121,3 +121,25 @@ def test_429_retries_add_up_to_one_summary_line(tmp_path: Path) -> None:
     assert len(lines) == 1, run.output[-2000:]
     assert "retries after 429" in lines[0]
     assert _summary(tmp_path)["rate_limit"]["retries"] >= 1
+
+
+def test_a_target_that_stops_answering_is_unavailable_not_failing(tmp_path: Path) -> None:
+    """Every answer is 503: after the retries the tests report the target unavailable."""
+
+    def unavailable(exchange: Exchange) -> None:
+        exchange.status = 503
+        exchange.headers = [(b"content-type", b"application/json"), (b"retry-after", b"0")]
+        exchange.body = {"id": "u", "code": "SERVICE_UNAVAILABLE", "message": "down"}
+
+    def wrap(app: ASGIApp) -> ASGIApp:
+        return rewrite(app, CHECK_CALLS, on_response=unavailable)
+
+    run = run_suites(tmp_path, wrap=wrap, suite_args=("--requirement", "P1-CHECK"))
+    assert run.exit_code == int(ExitCode.TARGET_UNAVAILABLE), run.output[-2000:]
+    summary = _summary(tmp_path)
+    assert summary["verdict"] == "INCOMPLETE"
+    assert "unavailable" in summary["reason"]
+    by_id = {v["id"]: v for v in summary["verdicts"]}
+    assert by_id["P1-CHECK-002"]["verdict"] == "NOT ASSESSED"
+    assert by_id["P1-CHECK-002"]["reason"] == "target unavailable"
+    assert "target unavailable: POST" in run.output
