@@ -30,6 +30,10 @@ STATIC = "static token"
 # than late; PingOne documents 3600 s for worker tokens.
 ASSUMED_LIFETIME_SECONDS = 300.0
 REFRESH_MARGIN_SECONDS = 60.0
+# A token request whose connection was refused or dropped before any answer is tried again, as
+# API requests are (harness.client.RateLimitPolicy): a blip is not "unreachable".
+TRANSPORT_ATTEMPTS = 3
+TRANSPORT_BACKOFF_SECONDS = 0.2
 
 
 class TokenProvider:
@@ -119,14 +123,22 @@ class TokenProvider:
         else:
             form.update(client_id=credentials.client_id, client_secret=credentials.client_secret)
         started = self._clock()
-        try:
-            response = self._session.post(
-                url, data=form, auth=auth, timeout=self._timeout, allow_redirects=False
-            )
-        except requests.RequestException as error:
-            raise TargetUnreachable(
-                self._redactor.text(f"token endpoint {url}: {_reason(error)}")
-            ) from None
+        for attempt in range(TRANSPORT_ATTEMPTS):
+            try:
+                response = self._session.post(
+                    url, data=form, auth=auth, timeout=self._timeout, allow_redirects=False
+                )
+                break
+            except requests.RequestException as error:
+                dropped = isinstance(error, requests.ConnectionError) and not isinstance(
+                    error, requests.Timeout
+                )
+                if dropped and attempt + 1 < TRANSPORT_ATTEMPTS:
+                    time.sleep(TRANSPORT_BACKOFF_SECONDS * 2**attempt)
+                    continue
+                raise TargetUnreachable(
+                    self._redactor.text(f"token endpoint {url}: {_reason(error)}")
+                ) from None
         body = _json_object(response)
         if response.status_code != 200:
             error_code = body.get("error") if isinstance(body.get("error"), str) else None
