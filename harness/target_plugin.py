@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Generator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -62,6 +63,24 @@ def is_controller(config: pytest.Config) -> bool:
     return config.pluginmanager.has_plugin("dsession")
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """Under -n: every worker's users carry the run's id, with the worker's name after it."""
+    context = context_of(node.config)
+    if context is not None:
+        node.workerinput[RUN_ID_KEY] = context.run_id
+
+
+RUN_ID_KEY = "p1conf_run_id"
+
+
+def adopt_run_id(config: pytest.Config, context: RunContext) -> None:
+    """In a worker: `<run id>-gw0`, so usernames stay unique and name their run."""
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput and workerinput.get(RUN_ID_KEY):
+        context.run_id = f"{workerinput[RUN_ID_KEY]}-{workerinput.get('workerid', 'gw')}"
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Under -n, check the target once in the controller, before any worker starts.
@@ -72,6 +91,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     """
     config = session.config
     context = context_of(config)
+    if context is not None and is_worker(config):
+        adopt_run_id(config, context)
     if context is None or not is_controller(config) or config.option.collectonly:
         return
     try:
@@ -84,6 +105,16 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         sys.stderr.flush()
         config.stash[CONFIG_FAILURE] = failure
         config.pluginmanager.unregister(name="dsession")
+        return
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None:
+        return
+    if context.opened:
+        reporter.write_line(target_line(context) + "; each worker has its own users under test")
+    else:
+        reporter.write_line(
+            f"{LINE_PREFIX}: embedded reference target, one per worker, run id {context.run_id}"
+        )
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -123,15 +154,20 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         session.items[:] = []
         return
     if reporter is not None:
-        facts = context.describe()
-        line = (
-            f"{LINE_PREFIX}: {facts['kind']} target {facts['api_base_url']}, "
-            f"environment {facts['env_id']}, token via {facts['token_method']}, "
-            f"{len(context.policies.known)} password policies read, run id {context.run_id}"
-        )
-        if context.stale_removed:
-            line += f", {context.stale_removed} stale users of earlier runs deleted"
-        reporter.write_line(context.redactor.text(line))
+        reporter.write_line(target_line(context))
+
+
+def target_line(context: RunContext) -> str:
+    """`pingone-conformance: external target …, environment …, token via …, run id …`."""
+    facts = context.describe()
+    line = (
+        f"{LINE_PREFIX}: {facts['kind']} target {facts['api_base_url']}, "
+        f"environment {facts['env_id']}, token via {facts['token_method']}, "
+        f"{len(context.policies.known)} password policies read, run id {context.run_id}"
+    )
+    if context.stale_removed:
+        line += f", {context.stale_removed} stale users of earlier runs deleted"
+    return context.redactor.text(line)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -96,10 +96,12 @@ def _spellings(secret: str) -> set[str]:
     return {secret, quote(secret, safe=""), quote_plus(secret), json.dumps(secret)[1:-1]}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=["serial", "two-workers"])
 def suite_run(
+    request: pytest.FixtureRequest,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> tuple[PytestRun, SecretRecorder, Path, dict[str, str]]:
+    """The suites run once serially and once with two xdist workers, JUnit XML included."""
     from reference.config import ReferenceConfig
     from reference.server import start_reference
 
@@ -124,6 +126,9 @@ def suite_run(
                 str(workdir / "allure-results"),
                 "--summary-dir",
                 str(workdir / "summary"),
+                "--junitxml",
+                str(workdir / "junit.xml"),
+                *(["-n", "2"] if request.param == "two-workers" else []),
             ],
             env=env,
             timeout=SUITE_RUN_TIMEOUT,
