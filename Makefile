@@ -173,6 +173,7 @@ bench: $(VENV_STAMP) ## print check-password load figures and the wall time of '
 	$(VPY) benchmarks/check_password_load.py $(BENCH_ARGS)
 	MAKE="$(MAKE)" benchmarks/make_run_walltime.sh
 	$(VPY) benchmarks/pytest_startup.py
+	$(VPY) benchmarks/suite_parallelism.py
 
 # --- cleaning -------------------------------------------------------------------------------------
 clean: ## remove generated reports and caches (keeps .venv and node_modules)
