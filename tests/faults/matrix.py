@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
             problems.append("golden.json not rewritten: fix the problems above first")
         else:
             write_golden(actual)
-            print(f"wrote {GOLDEN_FILE.relative_to(Path.cwd())}", flush=True)
+            print(f"wrote {GOLDEN_FILE}", flush=True)
     else:
         for name in sorted(set(golden) | set(actual)):
             want, got = set(golden.get(name, ())), set(actual.get(name, ()))
