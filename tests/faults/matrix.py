@@ -60,6 +60,23 @@ def write_golden(actual: dict[str, list[str]], path: Path = GOLDEN_FILE) -> None
     path.write_text(json.dumps(document, indent=2) + "\n")
 
 
+def compare_golden(golden: dict[str, list[str]], actual: dict[str, list[str]]) -> list[str]:
+    """One line per fault whose failed requirements differ from the golden file's."""
+    problems = []
+    for name in sorted(set(golden) | set(actual)):
+        want, got = set(golden.get(name, ())), set(actual.get(name, ()))
+        if name not in golden:
+            problems.append(f"{name}: not in golden.json (fails {sorted(got)})")
+        elif name not in actual:
+            problems.append(f"{name}: in golden.json but not in the catalog")
+        elif want != got:
+            problems.append(
+                f"{name}: fails {sorted(got)}; golden.json says {sorted(want)} "
+                f"(now also {sorted(got - want)}, no longer {sorted(want - got)})"
+            )
+    return problems
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the matrix, print the figures, return 0 when every check passes."""
     args = _arguments(argv)
@@ -120,17 +137,7 @@ def main(argv: list[str] | None = None) -> int:
             write_golden(actual)
             print(f"wrote {GOLDEN_FILE}", flush=True)
     else:
-        for name in sorted(set(golden) | set(actual)):
-            want, got = set(golden.get(name, ())), set(actual.get(name, ()))
-            if name not in golden:
-                problems.append(f"{name}: not in golden.json (fails {sorted(got)})")
-            elif name not in actual:
-                problems.append(f"{name}: in golden.json but not in the catalog")
-            elif want != got:
-                problems.append(
-                    f"{name}: fails {sorted(got)}; golden.json says {sorted(want)} "
-                    f"(now also {sorted(got - want)}, no longer {sorted(want - got)})"
-                )
+        problems += compare_golden(golden, actual)
 
     kinds = Counter(fault.kind for fault in FAULTS)
     by_kind = ", ".join(f"{kind} {caught[kind]}/{kinds[kind]}" for kind in KINDS)
