@@ -14,7 +14,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from starlette.applications import Starlette
 
+from reference.app import create_app
+from reference.config import ReferenceConfig
+from reference.passwords import PasswordService
 from tests.faults.catalog import FAULTS, MODULE_OF
 from tests.faults.fault import KINDS, Fault
 from tests.faults.matrix import GOLDEN_FILE
@@ -46,11 +50,12 @@ def runner(
         for item in request.session.items:
             if getattr(item, "module", None) is None or item.module.__name__ != here:
                 continue
+            uses = getattr(item, "fixturenames", ())
             fault = _fault_of(item)
-            if fault is not None:
-                pool.submit(RunSpec.catch_check(fault, CATCH_RUN_TIMEOUT))
-            elif "clean_run" in getattr(item, "fixturenames", ()):
+            if "clean_run" in uses:
                 pool.submit(CLEAN)
+            elif fault is not None and "runner" in uses:
+                pool.submit(RunSpec.catch_check(fault, CATCH_RUN_TIMEOUT))
         yield pool
 
 
@@ -112,3 +117,38 @@ def test_golden_file_lists_every_fault() -> None:
         "tests/faults/golden.json is out of date: run `make faults UPDATE_GOLDEN=1` and review "
         "the diff"
     )
+
+
+SERVICES = ("passwords", "users", "tokens", "store", "environment", "clock")
+
+
+def _instance_attributes(app: Starlette) -> dict[str, set[str]]:
+    """For each service object on `app.state` (and the hasher), its instance attribute names:
+    a method replaced on an instance shows up as a new name."""
+    objects = {name: getattr(app.state, name) for name in SERVICES}
+    objects["hasher"] = app.state.passwords.hasher
+    return {name: set(vars(obj)) for name, obj in objects.items() if hasattr(obj, "__dict__")}
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=lambda fault: fault.name)
+def test_fault_applies_to_its_own_app_only(fault: Fault) -> None:
+    """A fault applies to a fresh app (a moved seam fails here, fast, with no suite run); a state
+    fault patches that app's instances, and another app of the same process stays clean."""
+    faulty = create_app(ReferenceConfig(hash_profile="fast"))
+    clean = create_app(ReferenceConfig(hash_profile="fast"))
+    try:
+        untouched = _instance_attributes(faulty)
+        served = fault.apply(faulty)
+        assert callable(served)
+        if fault.kind == "state":
+            assert served is faulty, "a state fault serves the app it patched"
+            assert _instance_attributes(faulty) != untouched, "the state fault patched nothing"
+        else:
+            assert served is not faulty, "a wire fault serves a wrapper around the app"
+            assert _instance_attributes(faulty) == untouched, "a wire fault patched the app"
+        assert _instance_attributes(clean) == untouched, "the fault reached another app"
+        for name in ("check", "set", "read", "view", "_count_check", "_store_password"):
+            assert name in vars(PasswordService), f"PasswordService.{name} was replaced"
+    finally:
+        faulty.state.store.close()
+        clean.state.store.close()
