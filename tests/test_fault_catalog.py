@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 
 import pytest
@@ -77,9 +78,11 @@ def test_clean_reference_passes_every_suite_test(clean_run: SuiteRun) -> None:
 def test_fault_is_caught_by_the_tests_it_names(fault: Fault, runner: FaultRunner) -> None:
     """Under the fault, each requirement the catalog names has a failing test, and the gate
     fails."""
-    run = runner.submit(RunSpec.catch_check(fault, CATCH_RUN_TIMEOUT)).result(
-        timeout=CATCH_RUN_TIMEOUT + WORKER_MARGIN_SECONDS + 5
-    )
+    wait = CATCH_RUN_TIMEOUT + WORKER_MARGIN_SECONDS + 5
+    try:
+        run = runner.submit(RunSpec.catch_check(fault, CATCH_RUN_TIMEOUT)).result(timeout=wait)
+    except FutureTimeout:
+        pytest.fail(f"{fault.name}: its run gave no result within {wait:.0f} s")
     assert run.applied, f"{fault.name} could not be applied:\n{run.tail()}"
     assert run.records, f"{fault.name}: no suite test covers {fault.catches}:\n{run.tail()}"
     strays = {n for n, r in run.records.items() if not set(r["requirements"]) & set(fault.catches)}  # type: ignore[call-overload]
