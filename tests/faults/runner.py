@@ -99,18 +99,19 @@ class FaultRunner:
         self._pool = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="fault-run")
         self._running: set[subprocess.Popen[bytes]] = set()
         self._lock = threading.Lock()
-        self._futures: dict[str, Future[SuiteRun]] = {}
+        self._futures: dict[RunSpec, Future[SuiteRun]] = {}
         self._closed = False
 
     def submit(self, spec: RunSpec) -> Future[SuiteRun]:
-        """Queue a run (once per label; a second submit returns the first future)."""
+        """Queue a run (once per spec; submitting an equal spec again returns its future)."""
         with self._lock:
-            if spec.label not in self._futures:
-                self._futures[spec.label] = self._pool.submit(self._run, spec)
-            return self._futures[spec.label]
+            if spec not in self._futures:
+                workdir = self.workdir / f"{len(self._futures):03d}-{spec.label}"
+                self._futures[spec] = self._pool.submit(self._run, spec, workdir)
+            return self._futures[spec]
 
     def run_all(self, specs: Iterable[RunSpec]) -> dict[str, SuiteRun]:
-        """Run every spec (in parallel) and wait for all of them."""
+        """Run every spec (in parallel) and wait for all of them; results by label."""
         futures = [(spec.label, self.submit(spec)) for spec in specs]
         return {label: future.result() for label, future in futures}
 
@@ -130,8 +131,7 @@ class FaultRunner:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _run(self, spec: RunSpec) -> SuiteRun:
-        workdir = self.workdir / spec.label
+    def _run(self, spec: RunSpec, workdir: Path) -> SuiteRun:
         workdir.mkdir(parents=True, exist_ok=True)
         command = [
             sys.executable,
