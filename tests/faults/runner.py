@@ -45,6 +45,7 @@ class RunSpec:
     only_requirements: tuple[str, ...] = ()
     stop_when_covered: bool = False
     timeout: float = 600.0
+    attempt: int = 0  # a rerun of an equal spec is a new run (tests/faults/matrix.py)
 
     @property
     def label(self) -> str:
@@ -106,7 +107,7 @@ class FaultRunner:
         """Queue a run (once per spec; submitting an equal spec again returns its future)."""
         with self._lock:
             if spec not in self._futures:
-                workdir = self.workdir / f"{len(self._futures):03d}-{spec.label}"
+                workdir = self.workdir / f"{len(self._futures):03d}-{spec.label}-{spec.attempt}"
                 self._futures[spec] = self._pool.submit(self._run, spec, workdir)
             return self._futures[spec]
 
