@@ -49,6 +49,9 @@ PYTEST_ARGS ?=
 ARGS ?=
 #: BENCH_ARGS   options of the benchmark script
 BENCH_ARGS ?=
+# make faults: UPDATE_GOLDEN=1 rewrites tests/faults/golden.json; FAULT_ARGS go to tests.faults.matrix.
+UPDATE_GOLDEN ?=
+FAULT_ARGS ?=
 TARGET_ARGS := $(if $(BASE_URL),--base-url '$(BASE_URL)') $(if $(AUTH_URL),--auth-url '$(AUTH_URL)') \
 	$(if $(REGION),--region '$(REGION)') \
 	$(if $(ENV_ID),--env-id '$(ENV_ID)') $(if $(GATE),--gate '$(GATE)') \
@@ -63,7 +66,7 @@ INCOMPLETE_EXIT_CODE := 14
 SUMMARY_FILES := $(REPORTS)/conformance-summary.json $(REPORTS)/conformance-summary.md
 JUNIT_XML := $(REPORTS)/junit.xml
 
-.PHONY: help run report test merge serve lint bench clean distclean venv node
+.PHONY: help run report test faults merge serve lint bench clean distclean venv node
 
 help: ## list the targets and the variables they read
 	@echo "targets:"
@@ -141,6 +144,11 @@ run: $(VENV_STAMP) $(NODE_STAMP) ## run the conformance suites, then build the H
 
 test: $(VENV_STAMP) ## run the project's own tests (schemas, reference, harness, fault catalog)
 	$(VPY) -m pytest tests $(PYTEST_ARGS)
+
+# The full fault matrix: every fault of tests/faults/catalog/ against every suite test, the catch
+# rate, and the comparison with tests/faults/golden.json (UPDATE_GOLDEN=1 rewrites it on purpose).
+faults: $(VENV_STAMP) ## every fault x every suite test vs tests/faults/golden.json (UPDATE_GOLDEN=1)
+	$(VPY) -m tests.faults.matrix $(if $(UPDATE_GOLDEN),--update-golden) $(FAULT_ARGS)
 
 # --- the pieces -----------------------------------------------------------------------------------
 report: $(NODE_STAMP) ## build reports/allure-report/index.html from reports/allure-results

@@ -19,9 +19,11 @@ from typing import Any
 import pytest
 
 from tests.conftest import REPO
-from tests.faults.catalog import CATALOG, CHECK_CALLS
+from tests.faults.catalog import get as fault_named
 from tests.faults.rewriting import ASGIApp, Exchange, Match, Receive, Scope, Send, rewrite
-from tests.faults.runner import run_suites
+from tests.suite_runs import run_suites
+
+CHECK_CALLS = Match.for_operation("check")
 
 RULES: list[dict[str, Any]] = json.loads((REPO / "allure-categories.json").read_text())[
     "categories"
@@ -46,7 +48,7 @@ def category_of(result: dict[str, Any]) -> str | None:
 
 
 def _catalog(name: str) -> Callable[[ASGIApp], ASGIApp]:
-    return next(fault for fault in CATALOG if fault.name == name).wrap
+    return fault_named(name).apply
 
 
 def _answer_429(exchange: Exchange) -> None:

@@ -16,8 +16,8 @@ from harness.deviations import (
     DeviationFileError,
     load_deviations,
 )
-from tests.faults.catalog import CATALOG
-from tests.faults.runner import run_suites
+from tests.faults.catalog import get as fault_named
+from tests.suite_runs import run_suites
 
 WRONG_PASSWORD_TEST = "check: a wrong password answers 400 with the error envelope"
 
@@ -76,7 +76,7 @@ def test_entries_split_by_target_and_expiry(tmp_path: Path) -> None:
 
 
 def _run(tmp_path: Path, text: str, fault: str | None, *extra: str) -> tuple[int, dict[str, Any]]:
-    wrap = next(f for f in CATALOG if f.name == fault).wrap if fault else None
+    wrap = fault_named(fault).apply if fault else None
     run = run_suites(
         tmp_path,
         wrap=wrap,

@@ -10,8 +10,8 @@ from typing import Any
 from harness.merge import main as merge_main
 from harness.selection import parse_shard, shard_of
 from tests.conftest import run_pytest
-from tests.faults.catalog import CATALOG
-from tests.faults.runner import run_suites
+from tests.faults.catalog import get as fault_named
+from tests.suite_runs import run_suites
 
 ENV_ID = "3f9c2c8e-6a4b-4f5e-9d1a-2b7c8e0f1a2b"
 
@@ -23,9 +23,9 @@ def _verdicts(folder: Path) -> tuple[str, dict[str, tuple[str, str]]]:
 
 
 def test_two_workers_give_the_verdict_of_one(tmp_path: Path) -> None:
-    fault = next(f for f in CATALOG if f.name == "check-accepts-wrong-password")
-    serial = run_suites(tmp_path / "serial", wrap=fault.wrap)
-    parallel = run_suites(tmp_path / "parallel", wrap=fault.wrap, suite_args=("-n", "2"))
+    fault = fault_named("check-accepts-wrong-password")
+    serial = run_suites(tmp_path / "serial", wrap=fault.apply)
+    parallel = run_suites(tmp_path / "parallel", wrap=fault.apply, suite_args=("-n", "2"))
     assert serial.exit_code == parallel.exit_code == 1, parallel.output[-2000:]
     assert _verdicts(tmp_path / "parallel") == _verdicts(tmp_path / "serial")
     assert "2 workers" in parallel.output or "gw1" in parallel.output, parallel.output[-2000:]

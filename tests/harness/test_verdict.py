@@ -14,13 +14,15 @@ from typing import Any
 import pytest
 
 from harness.config import ExitCode
-from tests.faults.catalog import CATALOG, CHECK_CALLS
-from tests.faults.rewriting import ASGIApp, Exchange, rewrite
-from tests.faults.runner import run_suites
+from tests.faults.catalog import get as fault_named
+from tests.faults.rewriting import ASGIApp, Exchange, Match, rewrite
+from tests.suite_runs import run_suites
+
+CHECK_CALLS = Match.for_operation("check")
 
 
 def _fault(name: str) -> Any:
-    return next(fault for fault in CATALOG if fault.name == name).wrap
+    return fault_named(name).apply
 
 
 def _summary(workdir: Path) -> dict[str, Any]:
