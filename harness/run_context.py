@@ -29,6 +29,7 @@ from harness.operations import OperationTable
 from harness.passwords import PasswordBook, PolicyBook
 from harness.preflight import run_preflight
 from harness.redaction import Redactor
+from harness.response_contract import ResponseContract
 from harness.schemas import SchemaStore
 from harness.users import UserRegistry, new_run_id
 
@@ -110,6 +111,7 @@ class RunContext:
         self._users = UserRegistry(api, policies, self.passwords, self.run_id)
         self._install_sigterm()
         self.stale_removed = self._users.delete_stale()
+        api.response_contract = ResponseContract(self.schemas, self.operations)
 
     def _require(self) -> None:
         if not self._opened:
