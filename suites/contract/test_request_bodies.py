@@ -69,7 +69,9 @@ def test_valid_body_is_accepted(
     status = response.status_code
     if refusal and status == 400:
         problems = error_envelope_problems(schemas, status, response.content)
-        assert not problems, f"a 400 ({refusal['because']} decides) without the envelope: {problems}\n{where}"
+        assert not problems, (
+            f"a 400 ({refusal['because']} decides) without the envelope: {problems}\n{where}"
+        )
         return
     assert 200 <= status < 300, (
         f"a valid {case.operation.name} body answered {status}"
