@@ -104,7 +104,9 @@ def _property_cases(
     for name in schema.get("required") or []:
         if isinstance(here, dict) and name in here:
             yield DerivedBody(
-                f"{'.'.join((*path, name))} missing", "missing", encode(_without(body, (*path, name)))
+                f"{'.'.join((*path, name))} missing",
+                "missing",
+                encode(_without(body, (*path, name))),
             )
     for name, raw_property in properties.items():
         prop = resolve(raw_property)
@@ -149,9 +151,7 @@ def _property_cases(
         )
 
 
-def invalid_bodies(
-    schema: Schema, example: Any, resolve: Resolver = no_refs
-) -> list[DerivedBody]:
+def invalid_bodies(schema: Schema, example: Any, resolve: Resolver = no_refs) -> list[DerivedBody]:
     """Every invalid body derived from `schema`, each one change away from `example`.
 
     `resolve` follows a `$ref` (returns the schema it points at; the schema itself otherwise).
