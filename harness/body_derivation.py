@@ -39,6 +39,8 @@ _SATISFIES: dict[str, set[str]] = {"number": {"integer", "number"}}
 UNKNOWN_PROPERTY = "unexpectedProperty"
 NOT_JSON = b"value=not-json"
 NOT_UTF8 = b'{"value": "\xff\xfe\xfd"}'
+_INVALID_UTF8 = b"\xff\xfe\xfd"
+_MARK = "__not_utf8__"
 
 
 @dataclass(frozen=True)
@@ -151,6 +153,20 @@ def _property_cases(
         )
 
 
+def not_utf8(example: Any) -> bytes:
+    """The example with its first string property's value replaced by bytes that are not UTF-8.
+
+    Everything else stays valid, so a server that decodes leniently would accept the body; an
+    example without a string property gives a small fixed body.
+    """
+    if isinstance(example, dict):
+        for key, value in example.items():
+            if isinstance(value, str):
+                marked = encode({**example, key: _MARK})
+                return marked.replace(_MARK.encode(), _INVALID_UTF8, 1)
+    return NOT_UTF8
+
+
 def invalid_bodies(schema: Schema, example: Any, resolve: Resolver = no_refs) -> list[DerivedBody]:
     """Every invalid body derived from `schema`, each one change away from `example`.
 
@@ -170,7 +186,7 @@ def invalid_bodies(schema: Schema, example: Any, resolve: Resolver = no_refs) ->
         ]
     found += [
         DerivedBody("body is not JSON", "not-json", NOT_JSON),
-        DerivedBody("body is not UTF-8", "not-utf8", NOT_UTF8),
+        DerivedBody("body is not UTF-8", "not-utf8", not_utf8(example)),
     ]
     unique: dict[str, DerivedBody] = {}
     for case in found:

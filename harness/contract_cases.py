@@ -83,7 +83,8 @@ def invalid_cases(schemas: SchemaStore, operations: OperationTable) -> list[Body
     for operation in _with_body(operations):
         if not takes_invalid_bodies(schemas, operation):
             continue
-        assert operation.request_schema is not None and operation.media_type is not None
+        assert operation.request_schema is not None
+        assert operation.media_type is not None
         schema = schemas.inlined(operation.request_schema)
         selected = request_schema_for(operation.method, operation.media_type)
         for body in invalid_bodies(schema, schema["examples"][0]):

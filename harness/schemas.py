@@ -64,7 +64,8 @@ class SchemaStore:
 
     def inlined(self, name: str) -> dict[str, Any]:
         """The schema file `name` with every `$ref` replaced by what it points at (no cycles)."""
-        return _inline(self.schema(name), self._registry.resolver(base_uri=name))
+        inlined: dict[str, Any] = _inline(self.schema(name), self._registry.resolver(base_uri=name))
+        return inlined
 
     def errors(self, instance: Any, name: str) -> list[str]:
         """Every validation error as `at $.json.path: message`, redacted; empty when valid."""

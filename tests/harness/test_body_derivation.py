@@ -84,10 +84,12 @@ def test_body_level_cases() -> None:
     assert cases["body is a string"].json() == "text"
     assert cases["body is null"].raw == b"null"
     assert cases["body is not JSON"].raw == NOT_JSON
-    assert cases["body is not UTF-8"].raw == NOT_UTF8
+    not_utf8 = cases["body is not UTF-8"].raw
+    assert not_utf8 == b'{"name": "\xff\xfe\xfd", "inner": {"id": "x"}}'
     with pytest.raises(UnicodeDecodeError):
-        NOT_UTF8.decode("utf-8")
-    with pytest.raises(ValueError):
+        not_utf8.decode("utf-8")
+    assert invalid_bodies({"type": "object"}, {})[-1].raw == NOT_UTF8
+    with pytest.raises(json.JSONDecodeError):
         json.loads(NOT_JSON)
 
 
