@@ -16,6 +16,9 @@ from tests.faults.runner import SuiteRun, run_suites
 
 # The contract faults live in their own module; every fault runs alike.
 ALL: tuple[Fault, ...] = CATALOG + contract_faults.FAULTS
+# A hang guard, not a speed goal: the module fixture runs the suites once per fault (each run has
+# its own 600 s bound in the runner), so the first test's setup carries all of them.
+pytestmark = pytest.mark.timeout(60 * 30)
 
 
 @pytest.fixture(scope="module")

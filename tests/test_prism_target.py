@@ -30,6 +30,8 @@ from tests.conftest import REPO, PytestRun, run_pytest
 PRISM = REPO / "node_modules" / ".bin" / "prism"
 ENV_ID = "abfba8f6-49eb-49f5-a5d9-80ad5c98f9f6"
 STARTUP_SECONDS = 90.0
+# A hang guard: Prism's start-up plus a child run of every suite.
+pytestmark = pytest.mark.timeout(900)
 
 # Contract-suite tests that fail against Prism 5.14.2, by node id pattern, each with its reason.
 PRISM_LIMITATIONS: dict[str, str] = {
