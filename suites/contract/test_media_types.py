@@ -70,6 +70,10 @@ def _refused_cases() -> list[Refused]:
     return cases
 
 
+# By id only: the bodies hold example passwords, and test parameters reach reports unredacted.
+REFUSED_CASES = {case.id: case for case in _refused_cases()}
+
+
 def _variations() -> list[tuple[str, Operation, str]]:
     found = []
     for operation in _OPERATIONS:
@@ -82,15 +86,18 @@ def _variations() -> list[tuple[str, Operation, str]]:
 
 
 @pytest.mark.requirement("P1-MT-002", "P1-CT-003", "P1-CT-004")
-@pytest.mark.parametrize("case", [pytest.param(case, id=case.id) for case in _refused_cases()])
+@pytest.mark.parametrize(
+    "case_id", [pytest.param(case_id, id=case_id) for case_id in REFUSED_CASES]
+)
 def test_a_type_that_selects_no_operation_is_refused(
-    case: Refused, api: ApiClient, refusing_user: UserUnderTest, schemas: SchemaStore
+    case_id: str, api: ApiClient, refusing_user: UserUnderTest, schemas: SchemaStore
 ) -> None:
     """A Content-Type naming no operation of the method answers 400, 405 or 415 with the envelope.
 
     "The request requires the application/vnd.pingidentity.password.set+json custom content
     type to be set in the Content-Type HTTP header." Never 2xx, never 5xx.
     """
+    case = REFUSED_CASES[case_id]
     allure.dynamic.title(case.id)
     response = api.request(
         case.method,
