@@ -102,7 +102,7 @@ node: $(NODE_STAMP) ## install node_modules from package-lock.json
 
 $(NODE_STAMP): package.json package-lock.json
 	@command -v node >/dev/null && command -v npm >/dev/null || { \
-		echo "make: Node.js 20+ and npm are required to build the HTML report" >&2; exit 1; }
+		echo "make: Node.js 20+ and npm are required (the HTML report, Prism as a test target)" >&2; exit 1; }
 	@node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' || { \
 		echo "make: node $$(node --version) is too old; Node.js 20 or newer is required" >&2; \
 		exit 1; }
@@ -142,7 +142,7 @@ run: $(VENV_STAMP) $(NODE_STAMP) ## run the conformance suites, then build the H
 		echo "make run: the tests passed but the HTML report was not built" >&2; \
 		exit "$$report_status"; fi
 
-test: $(VENV_STAMP) ## run the project's own tests (schemas, reference, harness, fault catalog)
+test: $(VENV_STAMP) $(NODE_STAMP) ## run the project's own tests (schemas, reference, harness, fault catalog, Prism as a target)
 	$(VPY) -m pytest tests $(PYTEST_ARGS)
 
 # The full fault matrix: every fault of tests/faults/catalog/ against every suite test, the catch

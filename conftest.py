@@ -170,3 +170,8 @@ def pytest_configure(config: pytest.Config) -> None:
             repo_root=ROOT,
         ),
     )
+    # Under -n, the target is checked once here, before xdist starts workers (a plugin module
+    # imported at the top of this file could not have its assertions rewritten).
+    from harness.target_plugin import check_before_workers
+
+    check_before_workers(config)

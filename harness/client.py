@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import allure
@@ -29,6 +29,9 @@ from harness.config import Target
 from harness.http_errors import TargetUnreachable
 from harness.operations import OperationTable
 from harness.redaction import REDACTED, Redactor
+
+if TYPE_CHECKING:
+    from harness.response_contract import ResponseContract
 
 
 @dataclass(frozen=True)
@@ -168,6 +171,9 @@ class ApiClient:
         # Allure can only take attachments while a test (or its fixtures) runs; the run's
         # pytest hooks switch recording on around each test.
         self.recording = recorder is not None
+        # When set (the run context does, once preflight is done), every response received while
+        # a test runs is checked against its schema; a violation fails that test.
+        self.response_contract: ResponseContract | None = None
 
     # --- URLs ---------------------------------------------------------------------------------
     def env_url(self, *parts: str) -> str:
@@ -308,7 +314,9 @@ class ApiClient:
                 f"rate limit record: {retries} retries (max {self.rate_limit.max_retries}), "
                 f"{waited:.1f} s waited (max {self.rate_limit.max_total_wait_seconds:.0f} s)"
             )
-        self._record(method, response, sent_headers, data, retries, waited, notes)
+        exchange = self._record(method, response, sent_headers, data, retries, waited, notes)
+        if self.response_contract is not None and self.recording:
+            self._enforce_contract(method, sent_headers.get("Content-Type"), response, exchange)
         return response
 
     def _record(
@@ -326,6 +334,31 @@ class ApiClient:
         if self._recorder is not None and self.recording:
             self._recorder(exchange, self.curl(method, response.url, headers, data))
         return exchange
+
+    def _enforce_contract(
+        self,
+        method: str,
+        content_type: str | None,
+        response: requests.Response,
+        exchange: Exchange,
+    ) -> None:
+        from harness.response_contract import ResponseContractViolation
+
+        assert self.response_contract is not None
+        found = self.response_contract.violations(
+            method=method,
+            path=urlsplit(response.url).path,
+            request_content_type=content_type,
+            status=response.status_code,
+            response_content_type=response.headers.get("Content-Type"),
+            body=response.content,
+        )
+        if found:
+            listed = "\n".join(f"  - {self.redactor.text(line)}" for line in found)
+            raise ResponseContractViolation(
+                f"the response breaks its contract ({len(found)} violation(s)):\n{listed}\n"
+                f"{exchange.summary()}"
+            )
 
     def last_exchange(self) -> Exchange | None:
         """The most recent exchange, for failure messages."""

@@ -225,7 +225,12 @@ class PolicyBook:
                 raise LookupError(
                     f"reading password policy {policy_id} answered HTTP {response.status_code}"
                 )
-            self.load([response.json()])
+            document = response.json()
+            self.load([document])
+            if policy_id not in self._by_id:
+                # The target answered this URL with a policy of another id (a mock's canned
+                # document): that answer is the policy the target serves under this id.
+                self._by_id[policy_id] = PasswordPolicy.from_json(document)
         return self._by_id[policy_id]
 
     def for_user(self, user_id: str) -> PasswordPolicy:

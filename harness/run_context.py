@@ -32,6 +32,7 @@ from harness.operations import OperationTable
 from harness.passwords import PasswordBook, PolicyBook
 from harness.preflight import run_preflight
 from harness.redaction import Redactor
+from harness.response_contract import ResponseContract
 from harness.schemas import SchemaStore
 from harness.users import STALE_AFTER, UserRegistry, new_run_id
 
@@ -131,6 +132,7 @@ class RunContext:
         self._users = UserRegistry(api, policies, self.passwords, self.run_id)
         self._install_sigterm()
         self.stale_removed = self._users.delete_stale(self.options.sweep_age or STALE_AFTER)
+        api.response_contract = ResponseContract(self.schemas, self.operations)
 
     def _require(self) -> None:
         if not self._opened:

@@ -81,19 +81,29 @@ def adopt_run_id(config: pytest.Config, context: RunContext) -> None:
         context.run_id = f"{workerinput[RUN_ID_KEY]}-{workerinput.get('workerid', 'gw')}"
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_sessionstart(session: pytest.Session) -> None:
-    """Under -n, check the target once in the controller, before any worker starts.
+def will_distribute(config: pytest.Config) -> bool:
+    """True in a process that is about to become the xdist controller of a `-n N` run."""
+    option = config.option
+    return (
+        not is_worker(config)
+        and getattr(option, "dist", "no") != "no"
+        and bool(getattr(option, "tx", None))
+        and not option.collectonly
+    )
 
-    On a configuration failure the controller stops distributing (the xdist session plugin is
-    unregistered), so the run ends as a plain one with no test: one stderr line, its exit code.
-    Each worker opens its own context (its own embedded reference, its own users under test).
+
+def check_before_workers(config: pytest.Config) -> None:
+    """Under -n, check the target once, before xdist sets up its workers.
+
+    The root conftest calls this from its `pytest_configure`, which runs before xdist's (that
+    one is `trylast`), so a failure can still keep xdist from starting workers.
+
+    On a configuration failure the run is turned into a plain one (no workers) that runs no
+    test: one stderr line, the failure's exit code, a NO VERDICT summary. Each worker opens its
+    own context later (its own embedded reference, its own users under test).
     """
-    config = session.config
     context = context_of(config)
-    if context is not None and is_worker(config):
-        adopt_run_id(config, context)
-    if context is None or not is_controller(config) or config.option.collectonly:
+    if context is None or not will_distribute(config):
         return
     try:
         if context.options.settings.wants_embedded_reference:
@@ -104,10 +114,23 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         sys.stderr.write(failure_line(context, failure) + "\n")
         sys.stderr.flush()
         config.stash[CONFIG_FAILURE] = failure
-        config.pluginmanager.unregister(name="dsession")
+        config.option.dist = "no"
+        config.option.tx = []
+        config.option.numprocesses = 0
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """A worker takes the run's id; the controller names the target once."""
+    config = session.config
+    context = context_of(config)
+    if context is None:
+        return
+    if is_worker(config):
+        adopt_run_id(config, context)
         return
     reporter = config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is None:
+    if not is_controller(config) or reporter is None:
         return
     if context.opened:
         reporter.write_line(target_line(context) + "; each worker has its own users under test")
