@@ -90,6 +90,9 @@ def allure_recorder(exchange: Exchange, curl: str) -> None:
 
 
 Recorder = Callable[[Exchange, str], None]
+# Sees every raw response as it arrives (a 429 that is retried, a 401 that is replayed), with the
+# method, request headers and body that produced it. Observers must not write what they see.
+Observer = Callable[[str, Mapping[str, str], bytes | None, requests.Response], None]
 
 
 class ApiClient:
@@ -117,6 +120,7 @@ class ApiClient:
         self._recorder = recorder
         self._sleep = sleep
         self.history: deque[Exchange] = deque(maxlen=50)
+        self.observers: list[Observer] = []
         # Allure can only take attachments while a test (or its fixtures) runs; the run's
         # pytest hooks switch recording on around each test.
         self.recording = recorder is not None
@@ -258,7 +262,7 @@ class ApiClient:
         params: Mapping[str, str] | None,
     ) -> requests.Response:
         try:
-            return self.session.request(
+            response = self.session.request(
                 method,
                 url,
                 headers=dict(headers),
@@ -271,6 +275,9 @@ class ApiClient:
             where = self.redactor.text(f"{method} {urlsplit(url).path}")
             reason = transport_reason(error)
             raise TargetUnreachable(f"{where}: {reason}") from None
+        for observer in self.observers:
+            observer(method, headers, data, response)
+        return response
 
     def _exchange(
         self,

@@ -25,6 +25,7 @@ from harness.auth import TokenProvider
 from harness.client import ApiClient
 from harness.config import ConfigError, Target, TargetSettings
 from harness.embedded_reference import embedded_reference
+from harness.exchange_audit import ExchangeAudit
 from harness.operations import OperationTable
 from harness.passwords import PasswordBook, PolicyBook
 from harness.preflight import run_preflight
@@ -61,6 +62,8 @@ class RunContext:
         self._policies: PolicyBook | None = None
         self._users: UserRegistry | None = None
         self.passwords = PasswordBook(self.redactor)
+        # Sees every response of the run, from preflight on (suites/security audits it).
+        self.exchange_audit = ExchangeAudit(self.redactor)
         self.token_method = ""
         self.stale_removed = 0
         self.undeleted: list[str] = []
@@ -102,6 +105,7 @@ class RunContext:
         tokens = TokenProvider(target, session, self.redactor)
         api = ApiClient(target, tokens, self.redactor, session, self.operations)
         api.recording = self._recording
+        api.observers.append(self.exchange_audit.observe)
         result = run_preflight(api, tokens)
         policies = PolicyBook(api)
         policies.load(result.policies)
