@@ -41,7 +41,9 @@ class ReferenceControls:
         self._api = api
         self.base_url = base_url.rstrip("/")
 
-    def mint_token(self, *, expires_in: int | None = None, environment_id: str | None = None) -> str:
+    def mint_token(
+        self, *, expires_in: int | None = None, environment_id: str | None = None
+    ) -> str:
         """A token the token endpoint never issues: expired, or for another environment."""
         body: dict[str, Any] = {}
         if expires_in is not None:

@@ -25,8 +25,8 @@ from reference.clock import Clock
 from reference.environment import Environment
 from reference.errors import detail, invalid_data, not_found
 from reference.http_support import auth_base, authorize, read_json
-from reference.rate_limit import RateLimit
 from reference.passwords import PasswordService
+from reference.rate_limit import RateLimit
 from reference.representations import iso_timestamp
 from reference.tokens import TokenService
 

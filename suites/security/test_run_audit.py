@@ -80,7 +80,8 @@ def test_every_error_of_the_run_carries_an_id_of_its_own(exchange_audit: Exchang
     repeated = [
         f"{count} errors share the id {error_id}" for error_id, count in counts.items() if count > 1
     ]
-    assert not missing and not repeated, listing(missing + repeated)
+    assert not missing, listing(missing)
+    assert not repeated, listing(repeated)
 
 
 @pytest.mark.requirement("P1-RL-001")

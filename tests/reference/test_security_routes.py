@@ -20,7 +20,8 @@ def test_a_minted_token_with_default_lifetime_works(api: Api) -> None:
     response = api.request("POST", "/__reference/tokens", json={})
     assert response.status_code == 200
     body = response.json()
-    assert body["token_type"] == "Bearer" and body["expires_in"] > 0
+    assert body["token_type"] == "Bearer"
+    assert body["expires_in"] > 0
     assert _with_token(api, body["access_token"], f"{api.env}/users") == 200
 
 
