@@ -161,7 +161,8 @@ def _minted(context: CredentialContext, **claims: Any) -> str:
 
 BAD_CREDENTIALS: tuple[BadCredential, ...] = (
     BadCredential("no token", "P1-AUTH-001", None, lambda c: None),
-    BadCredential("empty bearer", "P1-AUTH-002", None, lambda c: "Bearer "),
+    # The scheme alone, with no credential after it.
+    BadCredential("empty bearer", "P1-AUTH-002", None, lambda c: "Bearer"),
     BadCredential("not a token", "P1-AUTH-002", None, lambda c: "Bearer p1conf-not-a-token"),
     BadCredential(
         "basic scheme",
