@@ -25,6 +25,7 @@ from urllib.parse import quote, quote_plus, urlsplit
 
 import requests
 
+from harness.embedded_reference import TEST_ROUTES_PATH
 from harness.redaction import SECRET_JSON_KEYS, Redactor
 
 # Credentials that cannot be told from ordinary words are not looked for in responses: a
@@ -38,16 +39,20 @@ PASSWORD_KEYS = SECRET_JSON_KEYS - TOKEN_KEYS
 # Stored password hashes: LDAP {SCHEME} prefixes (the set operation's pre-encoded syntax) and the
 # modular-crypt / PHC strings of common hashing libraries.
 HASH_PATTERNS: dict[str, re.Pattern[str]] = {
-    "an LDAP password scheme prefix": re.compile(
+    # A scheme name alone (an error naming an unsupported scheme) is not a hash: the prefix must
+    # be followed by an encoded value.
+    "an LDAP-encoded password": re.compile(
         r"\{(?:S?SHA(?:1|256|384|512)?|S?MD5|MSKCC_PBKDF2|PBKDF2(?:[-_]SHA\d+)?|ARGON2(?:ID|I|D)?"
-        r"|BCRYPT|SCRYPT(?:_RFC7914)?|CRYPT)\}",
+        r"|BCRYPT|SCRYPT(?:_RFC7914)?|CRYPT)\}[A-Za-z0-9+/=$.,-]{16,}",
         re.IGNORECASE,
     ),
-    "an argon2 hash": re.compile(r"\$argon2(?:id|i|d)\$"),
-    "a bcrypt hash": re.compile(r"\$2[abxy]?\$\d{2}\$"),
-    "a PBKDF2 hash": re.compile(r"\$pbkdf2(?:-sha\d+)?\$"),
-    "a scrypt hash": re.compile(r"\$scrypt\$"),
-    "a crypt(3) SHA hash": re.compile(r"\$[56]\$(?:rounds=\d+\$)?[./A-Za-z0-9]{1,16}\$"),
+    "an argon2 hash": re.compile(r"\$argon2(?:id|i|d)\$(?:v=\d+\$)?m=\d+"),
+    "a bcrypt hash": re.compile(r"\$2[abxy]?\$\d{2}\$[./A-Za-z0-9]{22,}"),
+    "a PBKDF2 hash": re.compile(r"\$pbkdf2(?:-sha\d+)?\$\d+\$[./A-Za-z0-9+=]{8,}"),
+    "a scrypt hash": re.compile(r"\$scrypt\$[^\s\"$]*\$[./A-Za-z0-9+=]{8,}"),
+    "a crypt(3) SHA hash": re.compile(
+        r"\$[56]\$(?:rounds=\d+\$)?[./A-Za-z0-9]{1,16}\$[./A-Za-z0-9]{20,}"
+    ),
 }
 
 # Stack traces of the usual server runtimes, and paths of the server's own files.
@@ -189,9 +194,17 @@ class ExchangeAudit:
     ) -> None:
         """The `ApiClient` observer: note what was sent and what came back."""
         secrets, public = self._sent(request_headers, data)
+        path = urlsplit(response.url or "").path
+        if path.startswith(f"{TEST_ROUTES_PATH}/"):
+            # The reference's own test routes are not the API under test (they hand out
+            # recovery codes and tokens on purpose); what the run sent them still counts.
+            with self._lock:
+                self._secrets |= secrets
+                self._public |= public
+            return
         observed = Observed(
             method=method,
-            path=self._redactor.text(urlsplit(response.url or "").path),
+            path=self._redactor.text(path),
             status=response.status_code,
             headers=dict(response.headers),
             text=response.content[: MAX_BODY_CHARACTERS * 4].decode("utf-8", errors="replace")[
