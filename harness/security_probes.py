@@ -29,6 +29,7 @@ from harness.redaction import SECRET_JSON_KEYS, Redactor
 from harness.schemas import SchemaStore
 from harness.users import UserUnderTest
 
+RECOVERY_CODE_CHARACTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 # The relation by which the reference's environment resource links to its test routes.
 TEST_ROUTES_RELATION = "reference.testRoutes"
 
@@ -197,13 +198,16 @@ def example_body(
     passwords: PasswordBook,
     policy: PasswordPolicy,
     current_password: str | None,
+    redactor: Redactor,
 ) -> Any:
     """A body the operation accepts, from its request schema's first example.
 
     Every top-level password field gets a fresh policy-conformant password, except the fields
     that must hold the user's current one (`currentPassword`, and the check's `password`), so a
-    server that skipped authentication would carry the request out. None when the operation has
-    no request schema.
+    server that skipped authentication would carry the request out; a recovery code gets a fresh
+    random (wrong) one. Every value is registered with redaction, so even a body sent as broken
+    JSON, which redaction cannot parse, shows none of them. None when the operation has no
+    request schema.
     """
     if operation.request_schema is None:
         return None
@@ -214,8 +218,11 @@ def example_body(
             continue
         if key in ("currentPassword", "password") and current_password is not None:
             body[key] = current_password
-        elif key != "recoveryCode":
+        elif key == "recoveryCode":
+            body[key] = "".join(secrets.choice(RECOVERY_CODE_CHARACTERS) for _ in range(8))
+        else:
             body[key] = passwords.valid(policy)
+        redactor.register(body[key])
     return body
 
 

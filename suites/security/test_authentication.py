@@ -60,7 +60,9 @@ def test_password_operation_refuses_a_request_without_a_valid_token(
             f"{credential.id}; this target offers none)"
         )
     user = user_factory.create(password="valid")
-    body = example_body(operation, schemas, passwords, user_factory.policy_of(user), user.password)
+    body = example_body(
+        operation, schemas, passwords, user_factory.policy_of(user), user.password, api.redactor
+    )
     before = password_state(api, user.id)
     header = credential.make(credential_context)
     response = api.request(

@@ -68,7 +68,9 @@ def test_a_user_is_not_reachable_through_another_environments_id(
     "may occur if the environment doesn't exist" (Ping's official Go client spec, on 403).
     """
     user = user_factory.create(password="valid")
-    body = example_body(operation, schemas, passwords, user_factory.policy_of(user), user.password)
+    body = example_body(
+        operation, schemas, passwords, user_factory.policy_of(user), user.password, api.redactor
+    )
     before = password_state(api, user.id)
     other = str(uuid.uuid4())
     url = f"{target.api_base_url}/environments/{other}/users/{user.id}/password"
@@ -102,7 +104,9 @@ def test_a_token_of_another_environment_does_not_reach_this_environments_users(
             "another environment; this target offers none)"
         )
     user = user_factory.create(password="valid")
-    body = example_body(operation, schemas, passwords, user_factory.policy_of(user), user.password)
+    body = example_body(
+        operation, schemas, passwords, user_factory.policy_of(user), user.password, api.redactor
+    )
     before = password_state(api, user.id)
     other = str(uuid.uuid4())
     token = reference_controls.mint_token(environment_id=other)
@@ -130,7 +134,7 @@ def test_an_unknown_user_is_not_found(
     "Specific error codes within an error code class (such as, all 4xx error codes) are subject
     to change." (error-codes page; 404 NOT_FOUND is what Ping's specs declare.)
     """
-    body = example_body(operation, schemas, passwords, password_policy, None)
+    body = example_body(operation, schemas, passwords, password_policy, None, api.redactor)
     unknown = str(uuid.uuid4())
     response, summary = send(api, operation, api.password_url(unknown), body)
     assert response.status_code == 404, f"expected HTTP 404 for an unknown user\n{summary}"

@@ -62,7 +62,7 @@ def test_an_answer_gives_away_no_password_hash_or_internals(
     """
     user = user_factory.create(password="valid")
     policy = user_factory.policy_of(user)
-    body = example_body(operation, schemas, passwords, policy, user.password)
+    body = example_body(operation, schemas, passwords, policy, user.password, api.redactor)
     probe = passwords.valid(policy)
     json_body, raw_body = SHAPES[shape](body, field, probe)
     response = api.request(

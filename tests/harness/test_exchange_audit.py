@@ -156,10 +156,14 @@ def test_bodies_come_from_the_schema_examples_with_fresh_passwords() -> None:
     table, schemas = OperationTable.load(), SchemaStore()
     book = PasswordBook(Redactor())
     policy = PasswordPolicy.from_json({"length": {"min": 8, "max": 255}})
-    check = example_body(table.get("check"), schemas, book, policy, "Current-Pass-1")
+    redactor = Redactor()
+    check = example_body(table.get("check"), schemas, book, policy, "Current-Pass-1", redactor)
     assert check == {"password": "Current-Pass-1"}
-    admin = example_body(table.get("resetAdmin"), schemas, book, policy, "Current-Pass-1")
+    admin = example_body(table.get("resetAdmin"), schemas, book, policy, "Current-Pass-1", redactor)
     assert admin["newPassword"] not in ("Current-Pass-1", "Temp-Lantern-58w")
-    assert example_body(table.get("read"), schemas, book, policy, None) is None
+    assert example_body(table.get("read"), schemas, book, policy, None, redactor) is None
+    recover = example_body(table.get("recover"), schemas, book, policy, None, redactor)
+    assert recover["recoveryCode"] != "7KQ2M9XA"
+    assert redactor.text(recover["recoveryCode"]) == "[REDACTED]"
     assert password_fields(table.get("resetSelf"), schemas) == ["currentPassword", "newPassword"]
     assert password_fields(table.get("recover"), schemas) == ["newPassword"]
