@@ -133,6 +133,9 @@ def allure_recorder(exchange: Exchange, curl: str) -> None:
 
 
 Recorder = Callable[[Exchange, str], None]
+# Sees every raw response as it arrives (a 429 that is retried, a 401 that is replayed), with the
+# method, request headers and body that produced it. Observers must not write what they see.
+Observer = Callable[[str, Mapping[str, str], bytes | None, requests.Response], None]
 
 
 class ApiClient:
@@ -168,6 +171,7 @@ class ApiClient:
             "waited_seconds": 0.0,
             "unavailable_retries": 0,
         }
+        self.observers: list[Observer] = []
         # Allure can only take attachments while a test (or its fixtures) runs; the run's
         # pytest hooks switch recording on around each test.
         self.recording = recorder is not None
@@ -377,7 +381,7 @@ class ApiClient:
             if self.ceiling is not None:
                 self.ceiling.wait_turn(self._sleep)
             try:
-                return self.session.request(
+                response = self.session.request(
                     method,
                     url,
                     headers=dict(headers),
@@ -399,6 +403,9 @@ class ApiClient:
                 reason = transport_reason(error)
                 tries = f" ({attempt + 1} attempts)" if attempt else ""
                 raise TargetUnreachable(f"{where}: {reason}{tries}") from None
+            for observer in self.observers:
+                observer(method, headers, data, response)
+            return response
 
     def _exchange(
         self,

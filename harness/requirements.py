@@ -26,7 +26,16 @@ CONFORMANCE_CLASSES: tuple[str, ...] = ("contract", "behaviour", "security")
 FULL = "full"
 # Sources a requirement's tests may need beyond a worker token; a run without the source
 # reports the requirement as "needs a source", never as passed.
-SOURCES: tuple[str, ...] = ("recovery-code", "external-idp", "clock")
+# token-minting: expired tokens and tokens of another environment (the reference's test routes);
+# rate-limit: a way to see a 429 (the target answers one during the run, or test routes switch
+# a rate limit on).
+SOURCES: tuple[str, ...] = (
+    "recovery-code",
+    "external-idp",
+    "clock",
+    "token-minting",
+    "rate-limit",
+)
 
 
 class Level(enum.Enum):

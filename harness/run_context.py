@@ -28,6 +28,7 @@ from harness.client import ApiClient, RateCeiling
 from harness.config import ConfigError, Target, TargetSettings
 from harness.deviations import DEFAULT_FILE as DEFAULT_DEVIATIONS_FILE
 from harness.embedded_reference import embedded_reference
+from harness.exchange_audit import ExchangeAudit
 from harness.operations import OperationTable
 from harness.passwords import PasswordBook, PolicyBook
 from harness.preflight import run_preflight
@@ -76,6 +77,8 @@ class RunContext:
         self._policies: PolicyBook | None = None
         self._users: UserRegistry | None = None
         self.passwords = PasswordBook(self.redactor)
+        # Sees every response of the run, from preflight on (suites/security audits it).
+        self.exchange_audit = ExchangeAudit(self.redactor)
         self.token_method = ""
         self.stale_removed = 0
         self.undeleted: list[str] = []
@@ -124,6 +127,7 @@ class RunContext:
             ceiling=RateCeiling(self.options.max_rps) if self.options.max_rps else None,
         )
         api.recording = self._recording
+        api.observers.append(self.exchange_audit.observe)
         result = run_preflight(api, tokens)
         policies = PolicyBook(api)
         policies.load(result.policies)
