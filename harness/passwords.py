@@ -144,6 +144,12 @@ class PasswordBook:
         """How many passwords were made in this run."""
         return len(self._made)
 
+    def register(self, value: str) -> str:
+        """Remember a password made elsewhere (a violation, an encoding) and redact it."""
+        self._made.add(value)
+        self._redactor.register(value)
+        return value
+
     def valid(self, policy: PasswordPolicy) -> str:
         """A new password that satisfies `policy` and differs from every one made before."""
         return self._new(policy)
@@ -156,9 +162,14 @@ class PasswordBook:
         return self._new(policy)
 
     def _new(self, policy: PasswordPolicy) -> str:
+        # A value starting with "{" could read as a pre-encoded `{SCHEME}…` value; never make one.
         for _ in range(1000):
             candidate = self._candidate(policy)
-            if candidate not in self._made and not policy.violations(candidate):
+            if (
+                candidate not in self._made
+                and not candidate.startswith("{")
+                and not policy.violations(candidate)
+            ):
                 self._made.add(candidate)
                 self._redactor.register(candidate)
                 return candidate
