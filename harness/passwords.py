@@ -240,13 +240,20 @@ class PolicyBook:
         return self._by_id[policy_id]
 
     def for_user(self, user_id: str) -> PasswordPolicy:
-        """The policy a user's password state names, or the default when it names none."""
+        """The policy a user's password state names, or the default when it names none.
+
+        A named policy the target cannot read falls back to the default too: that defect is
+        P1-STATE-004's finding, and every other case can still run on the policy in force.
+        """
         response = self._api.password_operation(user_id, "read")
         if response.status_code == 200:
             state = response.json()
             reference = state.get("passwordPolicy") if isinstance(state, dict) else None
             if isinstance(reference, dict) and isinstance(reference.get("id"), str):
-                return self.by_id(reference["id"])
+                try:
+                    return self.by_id(reference["id"])
+                except LookupError:
+                    pass
         return self.default()
 
 
