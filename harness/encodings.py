@@ -3,8 +3,10 @@
 PingOne accepts a `value` in the LDAP `userPassword` syntax `{SCHEME}…`, stored as given and
 never evaluated against the policy. The schemes made here are those both Ping's current and its
 older encoding pages list: `{SSHA}`, `{SSHA256}`, `{SSHA384}`, `{SSHA512}` (standard base64 of
-`digest(password + salt) + salt`, as the older page's `{SSHA512}df6b9fb15c…` example has it) and
-`{BCRYPT}` (a modular-crypt `$2b$` string, cost 10).
+`digest(password + salt) + salt`, the `{SCHEME}base64(hash+salt)` form the encoding page gives)
+and `{BCRYPT}` (a modular-crypt `$2b$` string, cost 10; the page shows no layout for it, so the
+cases using it are SHOULD). Nothing here imports the reference: it is a second, independent
+implementation of the same formats.
 """
 
 from __future__ import annotations
