@@ -2,7 +2,8 @@
 
 Case files (`suites/behaviour/cases/*.yaml`) validate against `cases.schema.json` beside them.
 Each case gets a fresh user under test, fills the placeholders of its request bodies with
-generated passwords (`<valid>`, `<right>`, `<wrong>`, `<wrong:NAME>`), sends its steps in order
+generated passwords (`<valid>`, `<right>`, `<wrong>`, `<wrong:NAME>`; for the set family
+`<violating>`, `<violating:RULE>` and `<encoded:SCHEME>`), sends its steps in order
 and checks every expectation of each step (the checks are `harness.case_expectations`). A
 failure lists every unmet expectation of the step with the redacted exchange. A case quotes no
 source itself: its requirements' quotes, in `schemas/requirements.yaml`, are its source.
@@ -34,10 +35,19 @@ from harness.case_expectations import (
     unmet,
 )
 from harness.client import ApiClient
+from harness.encodings import encode
 from harness.failures import ConformanceFailure
 from harness.passwords import PasswordBook, PasswordPolicy
+from harness.policy_violations import NoViolation, ViolationMaker
 from harness.schemas import SchemaStore
-from harness.users import UserFactory, parse_timestamp
+from harness.users import (
+    FAMILY_NAME,
+    GIVEN_NAME,
+    UserFactory,
+    UserSetupError,
+    UserUnderTest,
+    parse_timestamp,
+)
 
 __all__ = [
     "CaseFileError",
@@ -52,7 +62,9 @@ __all__ = [
     "load_case_file",
 ]
 
-PLACEHOLDER = re.compile(r"^<(valid|right|wrong)(?::([A-Za-z0-9_-]+))?>$")
+PLACEHOLDER = re.compile(r"^<(valid|right|wrong|violating|encoded|former)(?::([A-Za-z0-9_-]+))?>$")
+# Requests of a step that are not password operations: the user resource itself.
+USER_REQUESTS = ("readUser", "importUser")
 # The body field that carries the new password, per password-changing operation.
 NEW_PASSWORD_FIELD = {
     "set": "value",
@@ -156,9 +168,12 @@ class CaseRunner:
     def run(self, case: dict[str, Any]) -> None:
         """Create the user, then send each step and check its expectations."""
         wanted = case["user"]
-        kind = None if wanted["password"] == "none" else wanted["password"]
-        user = self.users.create(password=kind, force_change=bool(wanted.get("forceChange")))
-        state = CaseState(user=user)
+        if "import" in wanted:
+            state = self._import_user(wanted)
+        else:
+            kind = None if wanted["password"] == "none" else wanted["password"]
+            user = self.users.create(password=kind, force_change=bool(wanted.get("forceChange")))
+            state = CaseState(user=user)
         steps = steps_of(case)
         self._skip_unless_lockout_allows(steps, state)
         for index, step in enumerate(steps, start=1):
@@ -199,21 +214,80 @@ class CaseRunner:
         request = step["request"]
         operation = request["operation"]
         body = self._fill(request.get("body"), state)
-        response = self.api.password_operation(
-            state.user.id, operation, body, media_type=request.get("mediaType")
-        )
+        if operation == "readUser":
+            response = self.api.get(self.api.user_url(state.user.id))
+        elif operation == "importUser":  # another user, imported with `body` as its password
+            _, response = self.users.import_user(self.users.next_username(), body)
+        else:
+            response = self.api.password_operation(
+                state.user.id,
+                operation,
+                body,
+                media_type=request.get("mediaType"),
+                params=request.get("query"),
+            )
+        field_name = NEW_PASSWORD_FIELD.get(operation)
+        if response.status_code == 200 and field_name and isinstance(body, dict):
+            new_password = body.get(field_name)
+            if isinstance(new_password, str):
+                state.former = state.user.password
+                state.user.password = state.encoded.get(new_password, new_password)
+            elif operation == "setValue":
+                state.former = state.user.password
+                state.user.password = None  # {} unsets the password
+        return self._result(step.get("name"), operation, response)
+
+    def _result(self, name: str | None, operation: str, response: Any) -> StepResult:
         try:
             decoded: Any = response.json()
         except ValueError:
             decoded = None
         exchange = self.api.last_exchange()
         summary = exchange.summary() if exchange else f"HTTP {response.status_code}"
-        field_name = NEW_PASSWORD_FIELD.get(operation)
-        if response.status_code == 200 and field_name and isinstance(body, dict):
-            new_password = body.get(field_name)
-            if isinstance(new_password, str):
-                state.user.password = new_password
-        return StepResult(step.get("name"), operation, response.status_code, decoded, summary)
+        return StepResult(name, operation, response.status_code, decoded, summary)
+
+    # --- set family: imported users, policy violations, pre-encoded values ------------------------
+    def _import_user(self, wanted: dict[str, Any]) -> CaseState:
+        """Import the case's user with the `import` password sub-object; check `expect` on it."""
+        username = self.users.next_username()
+        state = CaseState(
+            user=UserUnderTest(id="", username=username), policy=self.users.default_policy()
+        )
+        password = self._fill(wanted["import"], state)
+        user, response = self.users.import_user(username, password)
+        result = self._result("import", "importUser", response)
+        if user is not None:
+            value = password.get("value")
+            user.password = state.encoded.get(value, value) if isinstance(value, str) else None
+            state.user = user
+            state.policy = None  # from here on, the policy the target names for this user
+        if "expect" in wanted:
+            self._check(0, {"expect": wanted["expect"]}, result, state)
+        if user is None:
+            raise UserSetupError(f"importing a user under test failed\n{result.summary}")
+        state.results["import"] = result
+        return state
+
+    def _violation(self, rule: str | None, state: CaseState) -> str:
+        """The case's value breaking `rule` of the user's policy (None: any one rule)."""
+        if rule not in state.violating:
+            profile = [state.user.username, GIVEN_NAME, FAMILY_NAME]
+            try:
+                value = ViolationMaker().make(rule, self.policy(state), profile)
+            except NoViolation as reason:
+                pytest.skip(str(reason))
+            state.violating[rule] = self.passwords.register(value)
+        return state.violating[rule]
+
+    def _encoded(self, scheme: str, state: CaseState) -> str:
+        """`{SCHEME}…` of the case's `<violating>` value: a password the policy would refuse."""
+        cleartext = self._violation(None, state)
+        try:
+            value = encode(scheme, cleartext)
+        except ValueError as reason:
+            pytest.skip(f"cannot pre-encode the case's value as {scheme}: {reason}")
+        state.encoded[self.passwords.register(value)] = cleartext
+        return value
 
     def _fill(self, value: Any, state: CaseState) -> Any:
         if isinstance(value, dict):
@@ -226,6 +300,14 @@ class CaseRunner:
         if match is None:
             return value
         kind, name = match.groups()
+        if kind == "violating":
+            return self._violation(name, state)
+        if kind == "encoded":
+            return self._encoded(name or "SSHA512", state)
+        if kind == "former":
+            if state.former is None:
+                raise ValueError("<former> used before a step changed a password")
+            return state.former
         if kind == "right":
             if state.user.password is None:
                 raise ValueError("<right> used on a user without a password")

@@ -201,11 +201,13 @@ class ApiClient:
         body: Any = None,
         *,
         media_type: str | None = None,
+        params: Mapping[str, str] | None = None,
     ) -> requests.Response:
         """Send the password operation `name` as `schemas/operations.yaml` defines it.
 
         The method and `Content-Type` come from the table (`media_type` overrides the type, for
-        the documented alternative spellings). `body` None sends no body.
+        the documented alternative spellings). `body` None sends no body; `params` is the query
+        (e.g. `expand=passwordPolicy` on a read).
         """
         operation = self.operations.get(name)
         content_type = media_type or operation.media_type
@@ -214,6 +216,7 @@ class ApiClient:
             self.password_url(user_id),
             json_body=body,
             content_type=content_type,
+            params=params,
         )
 
     def get(self, url: str, params: Mapping[str, str] | None = None) -> requests.Response:

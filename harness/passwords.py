@@ -144,6 +144,12 @@ class PasswordBook:
         """How many passwords were made in this run."""
         return len(self._made)
 
+    def register(self, value: str) -> str:
+        """Remember a password made elsewhere (a violation, an encoding) and redact it."""
+        self._made.add(value)
+        self._redactor.register(value)
+        return value
+
     def valid(self, policy: PasswordPolicy) -> str:
         """A new password that satisfies `policy` and differs from every one made before."""
         return self._new(policy)
@@ -156,9 +162,14 @@ class PasswordBook:
         return self._new(policy)
 
     def _new(self, policy: PasswordPolicy) -> str:
+        # A value starting with "{" could read as a pre-encoded `{SCHEME}…` value; never make one.
         for _ in range(1000):
             candidate = self._candidate(policy)
-            if candidate not in self._made and not policy.violations(candidate):
+            if (
+                candidate not in self._made
+                and not candidate.startswith("{")
+                and not policy.violations(candidate)
+            ):
                 self._made.add(candidate)
                 self._redactor.register(candidate)
                 return candidate
@@ -234,13 +245,20 @@ class PolicyBook:
         return self._by_id[policy_id]
 
     def for_user(self, user_id: str) -> PasswordPolicy:
-        """The policy a user's password state names, or the default when it names none."""
+        """The policy a user's password state names, or the default when it names none.
+
+        A named policy the target cannot read falls back to the default too: that defect is
+        P1-STATE-004's finding, and every other case can still run on the policy in force.
+        """
         response = self._api.password_operation(user_id, "read")
         if response.status_code == 200:
             state = response.json()
             reference = state.get("passwordPolicy") if isinstance(state, dict) else None
             if isinstance(reference, dict) and isinstance(reference.get("id"), str):
-                return self.by_id(reference["id"])
+                try:
+                    return self.by_id(reference["id"])
+                except LookupError:
+                    pass
         return self.default()
 
 

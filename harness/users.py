@@ -18,11 +18,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import allure
+import requests
 
 from harness.client import ApiClient
 from harness.passwords import PasswordBook, PasswordPolicy, PolicyBook
 
 USERNAME_PREFIX = "p1conf-"
+# The name every user under test gets; with the username it is the user's profile data.
+GIVEN_NAME = "Conformance"
+FAMILY_NAME = "Suite"
+IMPORT_MEDIA_TYPE = "application/vnd.pingidentity.user.import+json"
 STALE_AFTER = timedelta(hours=2)
 MAX_LISTED_PAGES = 50
 
@@ -84,27 +89,62 @@ class UserRegistry:
 
         The password is set with the set operation (`forceChange` as given) and must answer 200.
         """
-        with self._lock:
-            self._counter += 1
-            username = f"{self.prefix}{self._counter}"
-        body = {
-            "username": username,
-            "email": f"{username}@example.com",
-            "name": {"given": "Conformance", "family": "Suite"},
-        }
-        response = self._api.post_json(self._api.env_url("users"), body)
+        username = self.next_username()
+        response = self._api.post_json(self._api.env_url("users"), self._profile(username))
         if response.status_code not in (200, 201):
             raise UserSetupError(self._explain("creating a user under test", response.status_code))
-        created = response.json()
+        user = self._track(response, username)
+        if user is None:
+            raise UserSetupError("creating a user under test answered without a user id")
+        if password is not None:
+            self.set_password(user, password, force_change)
+        return user
+
+    def next_username(self) -> str:
+        """The username the next user of this run gets."""
+        with self._lock:
+            self._counter += 1
+            return f"{self.prefix}{self._counter}"
+
+    def import_user(
+        self, username: str, password: dict[str, Any]
+    ) -> tuple[UserUnderTest | None, requests.Response]:
+        """Import a user with a `password` sub-object (the user.import+json media type).
+
+        Returns the user (tracked for deletion; None when the target created none) and the
+        answer, whatever its status: the import itself is what the caller checks.
+        """
+        body = {**self._profile(username), "password": password}
+        response = self._api.request(
+            "POST", self._api.env_url("users"), json_body=body, content_type=IMPORT_MEDIA_TYPE
+        )
+        user = self._track(response, username) if response.status_code in (200, 201) else None
+        return user, response
+
+    def default_policy(self) -> PasswordPolicy:
+        """The environment's default password policy (a user about to be imported has it)."""
+        return self._policies.default()
+
+    @staticmethod
+    def _profile(username: str) -> dict[str, Any]:
+        return {
+            "username": username,
+            "email": f"{username}@example.com",
+            "name": {"given": GIVEN_NAME, "family": FAMILY_NAME},
+        }
+
+    def _track(self, response: requests.Response, username: str) -> UserUnderTest | None:
+        try:
+            created = response.json()
+        except ValueError:
+            return None
         user_id = created.get("id") if isinstance(created, dict) else None
         if not isinstance(user_id, str) or not user_id:
-            raise UserSetupError("creating a user under test answered without a user id")
+            return None
         user = UserUnderTest(id=user_id, username=username)
         with self._lock:
             self._live[user_id] = user
             self.created += 1
-        if password is not None:
-            self.set_password(user, password, force_change)
         return user
 
     def _explain(self, what: str, status: int) -> str:
@@ -255,6 +295,23 @@ class UserFactory:
     def policy_of(self, user: UserUnderTest) -> PasswordPolicy:
         """The user's password policy as the target reports it."""
         return self._registry.policy_of(user)
+
+    def next_username(self) -> str:
+        """The username the next user of this run gets (for an import)."""
+        return self._registry.next_username()
+
+    def default_policy(self) -> PasswordPolicy:
+        """The environment's default password policy."""
+        return self._registry.default_policy()
+
+    def import_user(
+        self, username: str, password: dict[str, Any]
+    ) -> tuple[UserUnderTest | None, requests.Response]:
+        """Import a user with a password; it is deleted when the test ends."""
+        user, response = self._registry.import_user(username, password)
+        if user is not None:
+            self._mine.append(user.id)
+        return user, response
 
     def cleanup(self) -> list[str]:
         """Delete this test's users, each as a named step; returns the ids not deleted."""

@@ -36,10 +36,14 @@ from harness.summary import (
 
 CATALOG_YAML = """
 requirements:
-  - {id: P1-X-001, title: must thing, level: MUST, operation: set, source: "https://a"}
-  - {id: P1-X-002, title: should thing, level: SHOULD, operation: check, source: "https://b"}
-  - {id: P1-X-003, title: observed thing, level: OBSERVED, operation: check, source: "https://c"}
-  - {id: P1-X-004, title: untested thing, level: MUST, operation: read, source: "https://d"}
+  - {id: P1-X-001, title: must thing, level: MUST, class: behaviour, operation: set,
+     source: "https://a", quote: q, notes: n}
+  - {id: P1-X-002, title: second-level thing, level: SHOULD, class: contract, operation: check,
+     source: "https://b", quote: q, notes: n}
+  - {id: P1-X-003, title: observed thing, level: OBSERVED, class: behaviour, operation: check,
+     source: "https://c", quote: q, notes: n}
+  - {id: P1-X-004, title: untested thing, level: MUST, class: security, operation: read,
+     source: "https://d", quote: q, notes: n}
 """
 
 
@@ -57,15 +61,34 @@ def test_the_project_catalog_loads() -> None:
     assert catalog.get("P1-SET-001").level is Level.MUST
 
 
+ENTRY = (
+    '{id: P1-A-001, title: t, level: MUST, class: behaviour, operation: o, source: "https://s", '
+    "quote: q, notes: n}"
+)
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("- {id: A, title: t, level: MUST, operation: o, source: s}\n" * 2, "twice"),
-        ("- {id: A, title: t, level: MAY, operation: o, source: s}\n", "level"),
-        ("- {id: A, level: MUST, operation: o, source: s}\n", "missing title"),
-        ("{}\n", "expected a list"),
+        (f"requirements:\n  - {ENTRY}\n  - {ENTRY}\n", "twice"),
+        (f"requirements:\n  - {ENTRY.replace('MUST', 'MAY')}\n", "'MAY' is not one of"),
+        (f"requirements:\n  - {ENTRY.replace('title: t, ', '')}\n", "'title' is a required"),
+        (f"requirements:\n  - {ENTRY.replace('class: behaviour, ', '')}\n", "'class' is a"),
+        (f"requirements:\n  - {ENTRY.replace('title: t', 'title: t should')}\n", "should"),
+        (f"requirements:\n  - {ENTRY.replace('P1-A-001', 'X-1')}\n", "does not match"),
+        ("{}\n", "'requirements' is a required property"),
+        (f"- {ENTRY}\n", "is not of type 'object'"),
     ],
-    ids=["duplicate-id", "bad-level", "missing-title", "not-a-list"],
+    ids=[
+        "duplicate-id",
+        "bad-level",
+        "missing-title",
+        "missing-class",
+        "title-says-should",
+        "bad-id",
+        "no-requirements",
+        "bare-list",
+    ],
 )
 def test_a_malformed_catalog_is_refused(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "requirements.yaml"
