@@ -25,8 +25,9 @@ MARKER = "requirement"
 CONFORMANCE_CLASSES: tuple[str, ...] = ("contract", "behaviour", "security")
 FULL = "full"
 # Sources a requirement's tests may need beyond a worker token; a run without the source
-# reports the requirement as "needs a source", never as passed.
-SOURCES: tuple[str, ...] = ("recovery-code", "external-idp", "clock")
+# reports the requirement as "needs a source", never as passed. `self-actor` is a token whose
+# actor is the user under test (a self change); a worker token never is on PingOne.
+SOURCES: tuple[str, ...] = ("recovery-code", "external-idp", "clock", "self-actor")
 
 
 class Level(enum.Enum):
