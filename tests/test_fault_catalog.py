@@ -10,8 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.faults import state_model_faults
 from tests.faults.catalog import CATALOG, Fault
 from tests.faults.runner import SuiteRun, run_suites
+
+ALL: tuple[Fault, ...] = CATALOG + state_model_faults.FAULTS
+# Every fault runs the suites once, all in the first test's fixture: far beyond the per-test
+# hang guard of pytest.ini, so the module gets room that grows with the catalog.
+pytestmark = pytest.mark.timeout(60 + 30 * len(ALL))
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +29,7 @@ def clean_run(tmp_path_factory: pytest.TempPathFactory) -> SuiteRun:
 def fault_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, SuiteRun]:
     return {
         fault.name: run_suites(tmp_path_factory.mktemp(fault.name), wrap=fault.wrap)
-        for fault in CATALOG
+        for fault in ALL
     }
 
 
@@ -36,11 +42,11 @@ def test_clean_reference_passes_every_suite_test(clean_run: SuiteRun) -> None:
 
 
 def test_catalog_names_are_unique() -> None:
-    names = [fault.name for fault in CATALOG]
+    names = [fault.name for fault in ALL]
     assert len(names) == len(set(names))
 
 
-@pytest.mark.parametrize("fault", CATALOG, ids=lambda fault: fault.name)
+@pytest.mark.parametrize("fault", ALL, ids=lambda fault: fault.name)
 def test_fault_is_caught_by_the_tests_it_names(
     fault: Fault, fault_runs: dict[str, SuiteRun]
 ) -> None:
@@ -72,5 +78,5 @@ def test_fault_requirements_exist() -> None:
 
     catalog = yaml.safe_load((Path(__file__).parents[1] / "schemas/requirements.yaml").read_text())
     known = {entry["id"] for entry in catalog["requirements"]}
-    for fault in CATALOG:
+    for fault in ALL:
         assert set(fault.catches) <= known, fault.name
