@@ -382,7 +382,10 @@ class CaseRunner:
         kind, variant = match.groups()
         if kind == "code":
             code = self._recovery_code(state)
-            return code.swapcase() if variant == "swapcase" else code
+            if variant == "swapcase":
+                code = code.swapcase()
+                self.api.redactor.register(code)
+            return code
         if kind == "wrong-code":
             return self._wrong_code(state)
         if kind == "previous":
