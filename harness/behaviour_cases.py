@@ -6,6 +6,12 @@ generated passwords (`<valid>`, `<right>`, `<wrong>`, `<wrong:NAME>`), sends its
 and checks every expectation of each step (the checks are `harness.case_expectations`). A
 failure lists every unmet expectation of the step with the redacted exchange. A case quotes no
 source itself: its requirements' quotes, in `schemas/requirements.yaml`, are its source.
+
+The status model adds (one grouped section of the runner): user variants (an external-IdP user,
+a disabled one, a password locked out first), steps repeated a count the policy gives, clock
+steps, media-type spellings tried in turn, and the placeholders `<code>`, `<wrong-code>`,
+`<previous>`, `<weak>` and `<similar>`. What a case needs beyond a worker token (harness/sources.py)
+follows from what it does; a missing source skips it with `needs a source: <name>`.
 """
 
 from __future__ import annotations
@@ -52,6 +58,7 @@ __all__ = [
     "field_value",
     "load_case_dir",
     "load_case_file",
+    "sources_needed",
 ]
 
 PLACEHOLDER = re.compile(r"^<(valid|right|wrong)(?::([A-Za-z0-9_-]+))?>$")

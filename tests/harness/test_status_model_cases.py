@@ -17,7 +17,7 @@ import yaml
 from harness.auth import TokenProvider
 from harness.behaviour_cases import CaseRunner, CaseState, load_case_file, sources_needed
 from harness.client import ApiClient
-from harness.config import ClientCredentials, Target
+from harness.config import ClientCredentials, ConfigError, ExitCode, Target, TargetSettings
 from harness.passwords import PasswordBook, PasswordPolicy, PolicyBook
 from harness.redaction import Redactor
 from harness.requirements import RequirementCatalog
@@ -249,3 +249,18 @@ def test_cases_need_what_their_requirements_declare() -> None:
     for case in ALL_CASES:
         declared = {n for rid in case["requirements"] for n in catalog.get(rid).needs}
         assert set(sources_needed(case)) == declared, case["description"]
+
+
+def test_an_external_target_takes_the_test_routes_url_and_embedded_refuses_it() -> None:
+    settings = TargetSettings(
+        base_url="http://127.0.0.1:9/v1",
+        env_id="env",
+        client_id="c",
+        client_secret="s",
+        test_routes_url="http://127.0.0.1:9/__reference/",
+    )
+    assert settings.external_target().test_routes_url == "http://127.0.0.1:9/__reference"
+    with pytest.raises(ConfigError) as refused:
+        TargetSettings(test_routes_url="http://127.0.0.1:9/__reference").check_embedded()
+    assert refused.value.exit_code == ExitCode.CONFIGURATION
+    assert "--test-routes-url" in refused.value.message
