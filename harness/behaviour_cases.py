@@ -319,8 +319,8 @@ class CaseRunner:
         spec = step.get("repeat")
         if spec is None:
             return 1
-        if spec == "recoveryFailures":
-            return RECOVERY_MAX_FAILURES
+        if spec.startswith("recoveryFailures"):
+            return RECOVERY_MAX_FAILURES - (1 if spec.endswith("-1") else 0)
         limit = self.policy(state).lockout_failure_count
         if limit is None:
             pytest.skip("the user's password policy has no lockout, which the case needs")

@@ -324,6 +324,22 @@ def _recover_without_password(
     return recover
 
 
+def _send_code_keeps_failures(
+    service: PasswordService, original: Callable[..., Any]
+) -> Callable[..., Any]:
+    def send_recovery_code(env_id: str, user_id: str) -> PasswordView:
+        failures = service._snapshot(env_id, user_id).recovery_failures
+        original(env_id, user_id)
+
+        def change(tx: Transaction, user: UserRecord, now: float) -> PasswordView:
+            user.recovery_failures = failures
+            return service.view(user, now)
+
+        return _write(service, env_id, user_id, change)  # type: ignore[no-any-return]
+
+    return send_recovery_code
+
+
 def _send_code_refused(service: PasswordService, _: Callable[..., Any]) -> Callable[..., Any]:
     def send_recovery_code(env_id: str, user_id: str) -> PasswordView:
         raise request_failed("Recovery codes are unavailable.", detail("ACCOUNT_NOT_USABLE", "No."))
@@ -571,6 +587,12 @@ FAULTS: tuple[Fault, ...] = (
         "Send recovery code refuses every user.",
         ("P1-CODE-002", "P1-RECOVER-002"),
         replace("send_recovery_code", _send_code_refused),
+    ),
+    Fault(
+        "new-recovery-code-keeps-failures",
+        "Sending a new recovery code keeps the failed attempts of the old one.",
+        ("P1-RECOVER-011",),
+        replace("send_recovery_code", _send_code_keeps_failures),
     ),
     Fault(
         "send-recovery-code-to-anyone",
