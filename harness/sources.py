@@ -39,7 +39,7 @@ WHAT: dict[str, str] = {
     RECOVERY_CODE: "a way to read the recovery code the target sent to the user",
     CLOCK: "a way to move the target's password clock forward",
     EXTERNAL_IDP: "an external identity provider configured in the environment",
-    SELF_ACTOR: "a token whose actor is the user under test (a worker token never is on PingOne)",
+    SELF_ACTOR: "a token whose actor is the user under test; a worker token never is on PingOne",
 }
 # The identity provider the reference's users are given: the reference accepts any id and takes
 # the type from the request, so it names a provider type other than PING_ONE.
