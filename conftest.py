@@ -67,6 +67,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "(90s, 30m, 2h, 1d) and say how many.",
     )
     group.addoption(
+        "--test-routes-url",
+        default=None,
+        help="test routes of a reference started with --enable-test-routes, e.g. "
+        "http://127.0.0.1:8000/__reference (env PINGONE_TEST_ROUTES_URL): they give the "
+        "recovery-code, clock, external-idp and self-actor sources.",
+    )
+    group.addoption(
         "--gate",
         default="must",
         choices=sorted(GATES),
@@ -146,6 +153,7 @@ def pytest_configure(config: pytest.Config) -> None:
         auth_url=_setting(config, "--auth-url", "PINGONE_AUTH_URL"),
         env_id=_setting(config, "--env-id", "PINGONE_ENV_ID"),
         region=_setting(config, "--region", "PINGONE_REGION"),
+        test_routes_url=_setting(config, "--test-routes-url", "PINGONE_TEST_ROUTES_URL"),
         client_id=os.environ.get("PINGONE_CLIENT_ID", "").strip() or None,
         client_secret=os.environ.get("PINGONE_CLIENT_SECRET") or None,
         access_token=os.environ.get("PINGONE_ACCESS_TOKEN") or None,

@@ -20,7 +20,7 @@ import requests
 
 from harness.config import ClientCredentials, StaticToken, Target
 from harness.http_errors import TargetUnreachable, TokenRequestFailed
-from harness.redaction import Redactor, basic_credentials
+from harness.redaction import REDACTED, Redactor, basic_credentials
 
 BASIC = "client_secret_basic"
 POST = "client_secret_post"
@@ -54,6 +54,7 @@ class TokenProvider:
         self._clock = clock
         self._lock = threading.Lock()
         self._token: str | None = None
+        self.last_response: dict[str, Any] | None = None
         self._refresh_at = 0.0
         self._method: str | None = None
         self.fetch_count = 0
@@ -157,6 +158,8 @@ class TokenProvider:
                 f"token endpoint {url} answered 200 without an access_token", 200, None
             )
         self._redactor.register(token)
+        # What the endpoint answered, the token itself left out (P1-TOKEN-001 reads this).
+        self.last_response = {**body, "access_token": REDACTED}
         lifetime = body.get("expires_in")
         seconds = float(lifetime) if isinstance(lifetime, int | float) and lifetime > 0 else None
         seconds = seconds or ASSUMED_LIFETIME_SECONDS

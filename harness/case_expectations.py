@@ -48,6 +48,11 @@ class CaseState:
     violating: dict[str | None, str] = field(default_factory=dict)
     encoded: dict[str, str] = field(default_factory=dict)
     former: str | None = field(default=None, repr=False)  # the password before the last change
+    # The status model: passwords the user had before the current one (oldest first), wrong
+    # checks sent so far (the lockout countdown), the recovery code last read from the source.
+    earlier_passwords: list[str] = field(default_factory=list, repr=False)
+    failed_checks: int = 0
+    recovery_code: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -96,9 +101,12 @@ def clock_tick_seconds(timestamp: str) -> float:
 
 
 # --- the checks ---------------------------------------------------------------------------------
-def check_http(wanted: int, seen: Observation) -> list[str]:
-    """The HTTP status equals `wanted`."""
+def check_http(wanted: int | list[int], seen: Observation) -> list[str]:
+    """The HTTP status equals `wanted` (or is one of a list of statuses)."""
     got = seen.result.status
+    if isinstance(wanted, list):
+        shown = " or ".join(str(status) for status in wanted)
+        return [] if got in wanted else [f"HTTP {shown} expected, got {got}"]
     return [] if got == wanted else [f"HTTP {wanted} expected, got {got}"]
 
 
@@ -195,6 +203,8 @@ def check_failures_remaining(spec: Any, seen: Observation) -> list[str]:
     value = failures_remaining(seen.body)
     if value is None:
         return ["details[].innerError.failuresRemaining expected, got none"]
+    if spec == "countdown":
+        return check_countdown(value, seen)
     problems = []
     if value < 0:
         problems.append(f"failuresRemaining {value} is negative")
@@ -319,6 +329,53 @@ def check_no_secret(_: bool, seen: Observation) -> list[str]:
     return []
 
 
+# --- the status model: lockout countdown, lock timing, error codes ------------------------------
+def check_countdown(value: int, seen: Observation) -> list[str]:
+    """failuresRemaining is the policy's failureCount minus the wrong checks sent so far."""
+    limit = seen.runner.policy(seen.state).lockout_failure_count
+    if limit is None:
+        return [f"failuresRemaining {value} reported, but the policy has no lockout.failureCount"]
+    wanted = limit - seen.state.failed_checks
+    if value != wanted:
+        return [
+            f"failuresRemaining {wanted} expected (lockout.failureCount {limit} minus "
+            f"{seen.state.failed_checks} failed checks), got {value}"
+        ]
+    return []
+
+
+def check_code(wanted: str, seen: Observation) -> list[str]:
+    """The error body's top-level `code` equals `wanted`."""
+    present, value = field_value(seen.body, "code")
+    if present and value == wanted:
+        return []
+    return [f"error code {wanted!r} expected, got {repr(value) if present else 'no code'}"]
+
+
+def check_envelope(_: bool, seen: Observation) -> list[str]:
+    """The body is a PingOne error envelope (403 and 429: the shorter one Ping's spec allows)."""
+    schema_file = "error-limited.schema.json" if seen.result.status in (403, 429) else None
+    return check_schema(schema_file or "error.schema.json", seen)
+
+
+def check_seconds_until_unlock(_: str, seen: Observation) -> list[str]:
+    """secondsUntilUnlock is a positive integer no larger than lockout.durationSeconds.
+
+    A policy without a duration means an administrator must unlock: the field is then absent.
+    """
+    present, value = field_value(seen.body, "secondsUntilUnlock")
+    lockout = seen.runner.policy(seen.state).raw.get("lockout") or {}
+    duration = lockout.get("durationSeconds") if isinstance(lockout, dict) else None
+    if not isinstance(duration, int) or isinstance(duration, bool):
+        absent = "secondsUntilUnlock is present; without a lockout duration it must be absent"
+        return [absent] if present else []
+    if not present:
+        return ["secondsUntilUnlock expected while the password is locked, got none"]
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= duration:
+        return [f"secondsUntilUnlock {value!r} is not an integer from 1 to {duration}"]
+    return []
+
+
 # The order is the order unmet expectations are listed in.
 EXPECTATIONS: dict[str, Check] = {
     "http": check_http,
@@ -337,6 +394,10 @@ EXPECTATIONS: dict[str, Check] = {
     "policyReadable": check_policy_readable,
     "unsatisfied": check_unsatisfied,
     "noSecret": check_no_secret,
+    # the status model
+    "code": check_code,
+    "envelope": check_envelope,
+    "secondsUntilUnlock": check_seconds_until_unlock,
 }
 
 

@@ -104,6 +104,8 @@ class TargetSettings:
     client_id: str | None = None
     client_secret: str | None = field(default=None, repr=False)
     access_token: str | None = field(default=None, repr=False)
+    # An external reference started with --enable-test-routes: where its test routes are.
+    test_routes_url: str | None = None
 
     @property
     def wants_embedded_reference(self) -> bool:
@@ -158,6 +160,7 @@ class TargetSettings:
                 ("PINGONE_CLIENT_ID", self.client_id),
                 ("PINGONE_CLIENT_SECRET", self.client_secret),
                 ("PINGONE_ACCESS_TOKEN", self.access_token),
+                ("--test-routes-url/PINGONE_TEST_ROUTES_URL", self.test_routes_url),
             )
             if value
         ]
@@ -201,6 +204,11 @@ class TargetSettings:
             env_id=self.env_id,
             credentials=credentials,
             is_reference=False,
+            test_routes_url=(
+                _http_url(self.test_routes_url, "--test-routes-url/PINGONE_TEST_ROUTES_URL")
+                if self.test_routes_url
+                else None
+            ),
         )
 
     def _credentials(self) -> Credentials:

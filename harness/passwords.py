@@ -8,6 +8,7 @@ redaction the moment it exists.
 from __future__ import annotations
 
 import random
+import re
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,8 @@ SEQUENCE_ROWS: dict[str, tuple[str, ...]] = {
     "shiftedNumberRowSequenceRule": ("!@#$%^&*()",),
 }
 DEFAULT_SEQUENCE_LIMIT = 2
+# A cleartext password must not start like `{SCHEME}`: set would take it as pre-encoded.
+PRE_ENCODED_PREFIX = re.compile(r"^\{[A-Za-z0-9_-]*\}")
 PREFERRED_LENGTH = 20
 ABSOLUTE_MAX_LENGTH = 255
 
@@ -131,6 +134,11 @@ def _longest_sequence(text: str, rows: tuple[str, ...]) -> int:
     return longest
 
 
+def looks_pre_encoded(password: str) -> bool:
+    """True when a value starts like a pre-encoded `{SCHEME}…` one (a server would not hash it)."""
+    return bool(PRE_ENCODED_PREFIX.match(password))
+
+
 class PasswordBook:
     """Makes passwords for policies, remembers every one, and registers each with redaction."""
 
@@ -167,8 +175,8 @@ class PasswordBook:
             candidate = self._candidate(policy)
             if (
                 candidate not in self._made
-                and not candidate.startswith("{")
                 and not policy.violations(candidate)
+                and not looks_pre_encoded(candidate)
             ):
                 self._made.add(candidate)
                 self._redactor.register(candidate)

@@ -30,13 +30,15 @@ FULL = "full"
 # reports the requirement as "needs a source", never as passed.
 # token-minting: expired tokens and tokens of another environment (the reference's test routes);
 # rate-limit: a way to see a 429 (the target answers one during the run, or test routes switch
-# a rate limit on).
+# a rate limit on); self-actor: a token whose actor is the user under test (a self change), which
+# a worker token never is on PingOne.
 SOURCES: tuple[str, ...] = (
     "recovery-code",
     "external-idp",
     "clock",
     "token-minting",
     "rate-limit",
+    "self-actor",
 )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import email.utils
 import secrets
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -84,13 +84,21 @@ class UserRegistry:
         with self._lock:
             return list(self._live.values())
 
-    def create(self, password: str | None = None, force_change: bool = False) -> UserUnderTest:
+    def create(
+        self,
+        password: str | None = None,
+        force_change: bool = False,
+        extra_fields: Mapping[str, Any] | None = None,
+    ) -> UserUnderTest:
         """Create a user; with `password` "valid", also set a policy-conformant password.
 
         The password is set with the set operation (`forceChange` as given) and must answer 200.
+        `extra_fields` go into the create body as they are (a user variant: `identityProvider`
+        for a user of an external identity provider, `enabled: false` for a disabled one).
         """
         username = self.next_username()
-        response = self._api.post_json(self._api.env_url("users"), self._profile(username))
+        body = {**self._profile(username), **(extra_fields or {})}
+        response = self._api.post_json(self._api.env_url("users"), body)
         if response.status_code not in (200, 201):
             raise UserSetupError(self._explain("creating a user under test", response.status_code))
         user = self._track(response, username)
@@ -284,9 +292,17 @@ class UserFactory:
         self._registry = registry
         self._mine: list[str] = []
 
-    def create(self, password: str | None = None, force_change: bool = False) -> UserUnderTest:
-        """A new user under test; `password="valid"` also sets a policy-conformant password."""
-        user = self._registry.create(password=None)
+    def create(
+        self,
+        password: str | None = None,
+        force_change: bool = False,
+        extra_fields: Mapping[str, Any] | None = None,
+    ) -> UserUnderTest:
+        """A new user under test; `password="valid"` also sets a policy-conformant password.
+
+        `extra_fields` are more create-user body fields (see `UserRegistry.create`).
+        """
+        user = self._registry.create(password=None, extra_fields=extra_fields)
         self._mine.append(user.id)
         if password is not None:
             self._registry.set_password(user, password, force_change)

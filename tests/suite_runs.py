@@ -45,6 +45,7 @@ def run_suites(
             PINGONE_ENV_ID=ref.env_id,
             PINGONE_CLIENT_ID=ref.client_id,
             PINGONE_CLIENT_SECRET=ref.client_secret,
+            PINGONE_TEST_ROUTES_URL=f"{ref.auth_base_url}/__reference",
         )
         command = [
             sys.executable,

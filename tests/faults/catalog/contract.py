@@ -135,6 +135,17 @@ def _last_changed_not_a_date_time(exchange: Exchange) -> None:
         body["lastChangedAt"] = "2025-04-11 at 16:02"
 
 
+def _two_default_policies(exchange: Exchange) -> None:
+    policies = (exchange.body or {}).get("_embedded", {}).get("passwordPolicies")
+    if exchange.status == 200 and isinstance(policies, list):
+        for policy in policies:
+            if isinstance(policy, dict):
+                policy["default"] = True
+
+
+POLICY_LIST_CALLS = Match(method="GET", path_suffix="/passwordPolicies")
+
+
 def _on_password_responses(change: Callable[[Exchange], None]) -> Callable[[ASGIApp], ASGIApp]:
     return lambda app: rewrite(app, PASSWORD_CALLS, on_response=change)
 
@@ -194,5 +205,11 @@ FAULTS: tuple[Fault, ...] = (
         "lastChangedAt is not an RFC 3339 date-time.",
         ("P1-CT-003",),
         _on_password_responses(_last_changed_not_a_date_time),
+    ),
+    wire_fault(
+        "contract-every-policy-the-default",
+        "The password-policy list marks every policy default: true.",
+        ("P1-POLICY-001",),
+        lambda app: rewrite(app, POLICY_LIST_CALLS, on_response=_two_default_policies),
     ),
 )

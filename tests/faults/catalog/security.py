@@ -213,6 +213,15 @@ def _refused_after_the_change(app: ASGIApp) -> ASGIApp:
 
 
 # --- answers the defective server would give ---------------------------------------------------
+def _token_without_lifetime(exchange: Exchange) -> None:
+    if exchange.status == 200 and isinstance(exchange.body, dict):
+        exchange.body.pop("expires_in", None)
+        exchange.body["token_type"] = "mac"
+
+
+TOKEN_CALLS = Match(method="POST", path_suffix="/as/token")
+
+
 def _details(body: Any) -> list[dict[str, Any]]:
     if isinstance(body, dict) and isinstance(body.get("details"), list):
         return [d for d in body["details"] if isinstance(d, dict)]
@@ -508,5 +517,11 @@ FAULTS: tuple[Fault, ...] = (
         "A 429 carries code TOO_MANY_REQUESTS instead of REQUEST_LIMITED.",
         ("P1-RL-001",),
         _responses(EVERY_CALL, _limited_with_other_code),
+    ),
+    wire_fault(
+        "token-without-bearer-type-or-lifetime",
+        "The token endpoint answers token_type mac and no expires_in.",
+        ("P1-TOKEN-001",),
+        lambda app: rewrite(app, TOKEN_CALLS, on_response=_token_without_lifetime),
     ),
 )
