@@ -24,18 +24,22 @@ def _verdicts(folder: Path) -> tuple[str, dict[str, tuple[str, str]]]:
 
 def test_two_workers_give_the_verdict_of_one(tmp_path: Path) -> None:
     fault = fault_named("check-accepts-wrong-password")
-    serial = run_suites(tmp_path / "serial", wrap=fault.apply)
-    parallel = run_suites(tmp_path / "parallel", wrap=fault.apply, suite_args=("-n", "2"))
+    behaviour = ("--gate", "observed", "--conformance", "behaviour")
+    serial = run_suites(tmp_path / "serial", wrap=fault.apply, suite_args=behaviour)
+    parallel = run_suites(
+        tmp_path / "parallel", wrap=fault.apply, suite_args=(*behaviour, "-n", "2")
+    )
     assert serial.exit_code == parallel.exit_code == 1, parallel.output[-2000:]
     assert _verdicts(tmp_path / "parallel") == _verdicts(tmp_path / "serial")
     assert "2 workers" in parallel.output or "gw1" in parallel.output, parallel.output[-2000:]
 
 
 def test_shards_merged_give_the_verdict_of_one_run(tmp_path: Path) -> None:
-    serial = run_suites(tmp_path / "serial")
+    behaviour = ("--conformance", "behaviour")
+    serial = run_suites(tmp_path / "serial", suite_args=behaviour)
     shards = [tmp_path / f"shard-{k}" for k in (1, 2, 3)]
     for k, folder in enumerate(shards, start=1):
-        run = run_suites(folder, suite_args=("--shard", f"{k}/3"))
+        run = run_suites(folder, suite_args=(*behaviour, "--shard", f"{k}/3"))
         assert run.exit_code in (0, 5), run.output[-2000:]
     assert merge_main(["--out", str(tmp_path / "merged"), *map(str, shards)]) == 0
     assert serial.exit_code == 0
