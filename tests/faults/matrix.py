@@ -1,9 +1,11 @@
-"""The full fault matrix: every fault against every suite test (`make faults`).
+"""The full fault matrix: every fault against every test of its class's suite (`make faults`).
 
     python -m tests.faults.matrix [--update-golden] [--jobs N] [--workdir DIR]
 
-It runs the suites once on the clean reference and once per fault (all tests, no early stop),
-in parallel worker processes, then checks:
+It runs the suites once on the clean reference (every suite) and once per fault (every test of
+the suite of the fault's conformance class: a contract fault against suites/contract, a
+security fault against suites/security, a behaviour fault against suites/behaviour; no early
+stop), in parallel worker processes, then checks:
 
 1. the clean reference passes every suite test (no false positives);
 2. every fault is caught: each requirement it names has a failing test, and the gate fails;
@@ -36,7 +38,8 @@ GOLDEN_FILE = Path(__file__).resolve().parent / "golden.json"
 MATRIX_RUN_TIMEOUT = 900.0
 ABOUT = (
     "For each fault of tests/faults/catalog/, every requirement id with a failing suite test "
-    "when the whole suite runs under that fault. Checked by `make faults`; regenerate with "
+    "when its conformance class's suite runs under that fault. Checked by `make faults`; "
+    "regenerate with "
     "`make faults UPDATE_GOLDEN=1` and review the diff."
 )
 
@@ -94,7 +97,14 @@ def _rerun_drifted(
     if not drifted:
         return
     print(f"  rerunning {len(drifted)} fault(s) that differ from golden.json", flush=True)
-    reruns = runner.run_all([RunSpec(f, timeout=MATRIX_RUN_TIMEOUT, attempt=1) for f in drifted])
+    from tests.faults.catalog import CLASS_OF
+
+    reruns = runner.run_all(
+        [
+            RunSpec(f, timeout=MATRIX_RUN_TIMEOUT, attempt=1, conformance=CLASS_OF[f.name])
+            for f in drifted
+        ]
+    )
     for fault in drifted:
         first, again = runs[fault.name], reruns[fault.name]
         changed = sorted(first.outcomes("failed") ^ again.outcomes("failed"))
@@ -124,14 +134,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _matrix(args: argparse.Namespace, runner: FaultRunner, started: float) -> int:
-    from tests.faults.catalog import FAULTS
+    from tests.faults.catalog import CLASS_OF, FAULTS
 
     print(
-        f"fault matrix: {len(FAULTS)} faults x every suite test, {runner.jobs} run(s) at a time",
+        f"fault matrix: {len(FAULTS)} faults x their class's suite, {runner.jobs} run(s) at a time",
         flush=True,
     )
     specs = [RunSpec(timeout=MATRIX_RUN_TIMEOUT)]
-    specs += [RunSpec(fault, timeout=MATRIX_RUN_TIMEOUT) for fault in FAULTS]
+    specs += [
+        RunSpec(fault, timeout=MATRIX_RUN_TIMEOUT, conformance=CLASS_OF[fault.name])
+        for fault in FAULTS
+    ]
     runs = runner.run_all(specs)
     problems: list[str] = []
     clean = runs["clean"]

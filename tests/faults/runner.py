@@ -46,6 +46,7 @@ class RunSpec:
     stop_when_covered: bool = False
     timeout: float = 600.0
     attempt: int = 0  # a rerun of an equal spec is a new run (tests/faults/matrix.py)
+    conformance: str | None = None  # run only this class's suite (`--conformance`)
 
     @property
     def label(self) -> str:
@@ -145,6 +146,8 @@ class FaultRunner:
         ]
         if spec.fault is not None:
             command += ["--fault", spec.fault.name]
+        if spec.conformance:
+            command += ["--conformance", spec.conformance]
         if spec.only_requirements:
             command += ["--only-requirements", ",".join(spec.only_requirements)]
             if spec.stop_when_covered:

@@ -37,6 +37,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--workdir", type=Path, required=True)
     parser.add_argument("--fault", default=None, help="a fault name; absent: clean reference")
     parser.add_argument("--only-requirements", default=None)
+    parser.add_argument("--conformance", default=None, help="run only this class's suite")
     parser.add_argument("--stop-when-covered", action="store_true")
     parser.add_argument("--timeout", type=float, default=600.0, help="for the child pytest")
     return parser.parse_args(argv)
@@ -98,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
             str(workdir),
             *GATE_ARGS,
         ]
+        if args.conformance:
+            command += ["--conformance", args.conformance]
         if args.only_requirements:
             command += ["--fault-only-requirements", args.only_requirements]
             if args.stop_when_covered:

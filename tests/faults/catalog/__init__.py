@@ -14,9 +14,10 @@ import pkgutil
 from tests.faults.fault import Fault
 
 
-def _gather() -> tuple[tuple[Fault, ...], dict[str, str]]:
+def _gather() -> tuple[tuple[Fault, ...], dict[str, str], dict[str, str]]:
     faults: list[Fault] = []
     home: dict[str, str] = {}
+    classes: dict[str, str] = {}
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         if info.name.startswith("_"):
             continue
@@ -30,11 +31,15 @@ def _gather() -> tuple[tuple[Fault, ...], dict[str, str]]:
                     f"fault {fault.name!r} is defined in {home[fault.name]} and {module.__name__}"
                 )
             home[fault.name] = module.__name__
+            classes[fault.name] = str(getattr(module, "CONFORMANCE_CLASS", DEFAULT_CLASS))
             faults.append(fault)
-    return tuple(faults), home
+    return tuple(faults), home, classes
 
 
-FAULTS, MODULE_OF = _gather()
+# A module's faults are defects of one conformance class (its module sets CONFORMANCE_CLASS;
+# the default is behaviour): the full matrix (`make faults`) runs that class's suite under them.
+DEFAULT_CLASS = "behaviour"
+FAULTS, MODULE_OF, CLASS_OF = _gather()
 """Every fault, module by module in name order, each module's faults in its own order."""
 
 BY_NAME: dict[str, Fault] = {fault.name: fault for fault in FAULTS}

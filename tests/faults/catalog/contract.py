@@ -22,6 +22,9 @@ from harness.schemas import SchemaStore
 from tests.faults.fault import Fault, wire_fault
 from tests.faults.rewriting import ASGIApp, Exchange, Match, rewrite
 
+# The conformance class whose suite catches these faults (the full matrix runs that suite).
+CONFORMANCE_CLASS = "contract"
+
 OPENAPI = SCHEMAS_DIR / "openapi.yaml"
 PASSWORD_CALLS = Match.password_calls()
 JSON_HEADERS = [(b"content-type", b"application/json")]

@@ -34,6 +34,9 @@ from tests.faults.rewriting import (
     rewrite,
 )
 
+# The conformance class whose suite catches these faults (the full matrix runs that suite).
+CONFORMANCE_CLASS = "security"
+
 PASSWORD_CALLS = Match.password_calls()
 EVERY_CALL = Match()
 SECRET_FIELDS = ("value", "password", "currentPassword", "newPassword")
