@@ -4,9 +4,18 @@ Each thread gets its own connection to one shared database: for ":memory:" a pri
 ``file:<unique>?mode=memory&cache=shared`` database that a keeper connection holds open; for a
 file, WAL journaling. ``write`` runs a function inside ``BEGIN IMMEDIATE`` so a read-modify-write
 (e.g. counting a failed check) is atomic across threads and processes; ``read`` runs one in a
-plain transaction for a consistent snapshot. Both retry the whole function when SQLite reports
-the database busy or locked (shared-cache in-memory databases report conflicts immediately
-instead of waiting), so the functions passed in must re-read what they modify.
+plain transaction for a consistent snapshot.
+
+Transactions of this process queue on a lock instead of on SQLite's locks: ``write`` holds
+``Store._writer`` from ``BEGIN IMMEDIATE`` to ``COMMIT``, and for the shared-cache in-memory
+database (where a reader also conflicts with an open write: table locks) ``read`` holds it too.
+SQLite never waits well for a lock: shared-cache conflicts fail at once, and the busy handler of a
+file polls with sleeps of up to 100 ms, so a retrying caller could sleep through many
+sub-millisecond transactions of its rivals and stall for up to a second under concurrent load
+(measured; see README.md, "Storage and concurrency"). A thread blocked on the lock wakes as soon
+as it is released. Both still retry the whole function when SQLite reports the database busy or
+locked (another process using the same file), so the functions passed in must re-read what they
+modify.
 """
 
 from __future__ import annotations
@@ -17,6 +26,7 @@ import sqlite3
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -106,6 +116,37 @@ class HistoryEntry:
 
     password: str
     changed_at: float
+
+
+class FairLock:
+    """A mutual-exclusion lock that hands itself to its waiters in arrival order.
+
+    ``threading.Lock`` lets the releasing thread, which still holds the GIL, take the lock again
+    at once, so under load one waiter can lose the race for seconds. Here a release passes the
+    lock directly to the longest-waiting thread.
+    """
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._held = False
+        self._waiters: deque[threading.Lock] = deque()
+
+    def __enter__(self) -> None:
+        with self._mutex:
+            if not self._held:
+                self._held = True
+                return
+            turn = threading.Lock()
+            turn.acquire()
+            self._waiters.append(turn)
+        turn.acquire()  # released by the thread that hands the lock over
+
+    def __exit__(self, *exc_info: object) -> None:
+        with self._mutex:
+            if self._waiters:
+                self._waiters.popleft().release()  # still held: now by that waiter
+            else:
+                self._held = False
 
 
 class StoreRetryExhausted(RuntimeError):
@@ -207,6 +248,8 @@ class Store:
         else:
             self._target = db_path
         self._local = threading.local()
+        # Serialises this process's write transactions (and, in memory, every transaction).
+        self._writer = FairLock()
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
         self._keeper = self._connect()
@@ -238,17 +281,20 @@ class Store:
 
     def read(self, work: Callable[[Transaction], T]) -> T:
         """Runs ``work`` in a read transaction and returns its result."""
-        return self._run(work, "BEGIN")
+        return self._run(work, "BEGIN", exclusive=self._memory)
 
     def write(self, work: Callable[[Transaction], T]) -> T:
         """Runs ``work`` in a ``BEGIN IMMEDIATE`` transaction; commits unless it raises."""
-        return self._run(work, "BEGIN IMMEDIATE")
+        return self._run(work, "BEGIN IMMEDIATE", exclusive=True)
 
-    def _run(self, work: Callable[[Transaction], T], begin: str) -> T:
+    def _run(self, work: Callable[[Transaction], T], begin: str, *, exclusive: bool) -> T:
         deadline = time.monotonic() + RETRY_DEADLINE_SECONDS
         delay = 0.001
         while True:
             try:
+                if exclusive:
+                    with self._writer, self._transaction(begin) as transaction:
+                        return work(transaction)
                 with self._transaction(begin) as transaction:
                     return work(transaction)
             except sqlite3.OperationalError as exc:
