@@ -6,16 +6,16 @@ file, WAL journaling. ``write`` runs a function inside ``BEGIN IMMEDIATE`` so a 
 (e.g. counting a failed check) is atomic across threads and processes; ``read`` runs one in a
 plain transaction for a consistent snapshot.
 
-Transactions of this process queue on a lock instead of on SQLite's locks: ``write`` holds
-``Store._writer`` from ``BEGIN IMMEDIATE`` to ``COMMIT``, and for the shared-cache in-memory
-database (where a reader also conflicts with an open write: table locks) ``read`` holds it too.
-SQLite never waits well for a lock: shared-cache conflicts fail at once, and the busy handler of a
-file polls with sleeps of up to 100 ms, so a retrying caller could sleep through many
+Transactions of this process queue on a fair lock instead of on SQLite's locks: ``write`` holds
+``Store._writer`` (a ``FairLock``) from ``BEGIN IMMEDIATE`` to ``COMMIT``, and for the shared-cache
+in-memory database (where a reader also conflicts with an open write: table locks) ``read`` holds
+it too. SQLite never waits well for a lock: shared-cache conflicts fail at once, and the busy
+handler of a file polls with sleeps of up to 100 ms, so a retrying caller could sleep through many
 sub-millisecond transactions of its rivals and stall for up to a second under concurrent load
-(measured; see README.md, "Storage and concurrency"). A thread blocked on the lock wakes as soon
-as it is released. Both still retry the whole function when SQLite reports the database busy or
-locked (another process using the same file), so the functions passed in must re-read what they
-modify.
+(measured; see README.md, "Storage and concurrency"). The fair lock hands itself to the
+longest-waiting thread the moment it is released. Both still retry the whole function when SQLite
+reports the database busy or locked (another process using the same file), so the functions
+passed in must re-read what they modify.
 """
 
 from __future__ import annotations
@@ -123,30 +123,35 @@ class FairLock:
 
     ``threading.Lock`` lets the releasing thread, which still holds the GIL, take the lock again
     at once, so under load one waiter can lose the race for seconds. Here a release passes the
-    lock directly to the longest-waiting thread.
+    lock directly to the longest-waiting thread. Not re-entrant: a thread that asks for the lock
+    it holds gets a RuntimeError rather than waiting forever.
     """
 
     def __init__(self) -> None:
         self._mutex = threading.Lock()
-        self._held = False
-        self._waiters: deque[threading.Lock] = deque()
+        self._owner: int | None = None
+        self._waiters: deque[tuple[threading.Lock, int]] = deque()
 
     def __enter__(self) -> None:
+        me = threading.get_ident()
         with self._mutex:
-            if not self._held:
-                self._held = True
+            if self._owner is None:
+                self._owner = me
                 return
+            if self._owner == me:
+                raise RuntimeError("a store transaction cannot start inside another one")
             turn = threading.Lock()
             turn.acquire()
-            self._waiters.append(turn)
+            self._waiters.append((turn, me))
         turn.acquire()  # released by the thread that hands the lock over
 
     def __exit__(self, *exc_info: object) -> None:
         with self._mutex:
             if self._waiters:
-                self._waiters.popleft().release()  # still held: now by that waiter
+                turn, self._owner = self._waiters.popleft()
+                turn.release()  # still held: now by that waiter
             else:
-                self._held = False
+                self._owner = None
 
 
 class StoreRetryExhausted(RuntimeError):
