@@ -6,8 +6,8 @@ that does nothing but parse JSON), then drives each with wrk (``benchmarks/wrk/l
 bounded duration per measurement:
 
 - ``check``: ``POST …/users/{id}/password`` (``password.check+json``, the right password: a
-  verification and a write transaction per request), every connection on one user (``--users
-  per-connection``: one user each, round robin);
+  read and a verification per request; the user has no failures, so nothing is written), every
+  connection on one user (``--users per-connection``: one user each, round robin);
 - ``read``: ``GET …/users/{id}/password`` (no hashing, one read transaction);
 - ``bare POST`` / ``bare GET``: the same shapes against the bare handler.
 
