@@ -49,9 +49,12 @@ PYTEST_ARGS ?=
 ARGS ?=
 #: BENCH_ARGS   options of the benchmark script
 BENCH_ARGS ?=
-# make faults: UPDATE_GOLDEN=1 rewrites tests/faults/golden.json; FAULT_ARGS go to tests.faults.matrix.
+#: UPDATE_GOLDEN for 'make faults': 1 rewrites tests/faults/golden.json (review the diff)
 UPDATE_GOLDEN ?=
+#: FAULT_ARGS   more options of tests.faults.matrix (--jobs N, --workdir DIR)
 FAULT_ARGS ?=
+#: LATENCY_ARGS options of the latency benchmark (benchmarks/latency_wrk.py --help)
+LATENCY_ARGS ?=
 TARGET_ARGS := $(if $(BASE_URL),--base-url '$(BASE_URL)') $(if $(AUTH_URL),--auth-url '$(AUTH_URL)') \
 	$(if $(REGION),--region '$(REGION)') \
 	$(if $(ENV_ID),--env-id '$(ENV_ID)') $(if $(GATE),--gate '$(GATE)') \
@@ -177,7 +180,9 @@ lint: $(VENV_STAMP) ## ruff check, ruff format --check, mypy on harness and refe
 	$(VPY) -m ruff format --check .
 	$(VPY) -m mypy harness reference
 
-bench: $(VENV_STAMP) ## print check-password load figures and the wall time of 'make run'
+bench: $(VENV_STAMP) ## print latency under load (wrk, against a bare handler), check-password load, the wall time of 'make run'
+	benchmarks/ensure_wrk.sh
+	$(VPY) benchmarks/latency_wrk.py $(LATENCY_ARGS)
 	$(VPY) benchmarks/check_password_load.py $(BENCH_ARGS)
 	MAKE="$(MAKE)" benchmarks/make_run_walltime.sh
 	$(VPY) benchmarks/pytest_startup.py
