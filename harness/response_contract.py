@@ -27,6 +27,7 @@ from typing import Any
 
 import yaml
 
+from harness.failures import ConformanceFailure
 from harness.operations import SCHEMAS_DIR, OperationTable
 from harness.schemas import SchemaStore
 
@@ -34,7 +35,7 @@ OPENAPI_FILE = SCHEMAS_DIR / "openapi.yaml"
 _JSON_TYPE = re.compile(r"^application/([a-z0-9.\-]+\+)?json$")
 
 
-class ResponseContractViolation(AssertionError):
+class ResponseContractViolation(ConformanceFailure):
     """A response does not match its documented contract; the message lists each violation."""
 
 

@@ -210,11 +210,16 @@ class RunContext:
         return facts
 
     def delete_leftovers(self) -> None:
-        """Delete every user of this run that is still there; remember those that stay."""
-        if self._users is None or not self._users.live:
+        """Delete every user of this run that is still there; remember those that stay.
+
+        Tracked users first, then any user with this run's prefix the run lost track of (an
+        interruption between a creation's answer and its bookkeeping).
+        """
+        if self._users is None:
             return
         try:
             failed = self._users.delete_all()
+            self._users.delete_untracked()
         except Exception:  # noqa: BLE001 - the target may be gone; report what was left
             failed = [user.id for user in self._users.live]
         self.undeleted = sorted(set(failed))

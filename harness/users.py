@@ -208,6 +208,23 @@ class UserRegistry:
                 failed.append(user.id)
         return failed
 
+    def delete_untracked(self) -> int:
+        """Delete users with this run's own prefix that the run lost track of; returns how many.
+
+        A run interrupted between the target's answer to a user creation and the registry
+        noting it leaves a user no list holds; the username (`p1conf-<run id>-…`) still says
+        whose it is.
+        """
+        removed = 0
+        known = {user.id for user in self.live}
+        for user, _now in self._listed_with_prefix():
+            user_id = user.get("id")
+            if not str(user.get("username", "")).startswith(self.prefix):
+                continue
+            if isinstance(user_id, str) and user_id not in known and self.delete_foreign(user_id):
+                removed += 1
+        return removed
+
     def delete_stale(self, older_than: timedelta = STALE_AFTER) -> int:
         """Delete leftovers of earlier runs: prefix match AND created longer ago than that.
 

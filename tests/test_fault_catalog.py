@@ -85,8 +85,9 @@ def test_fault_is_caught_by_the_tests_it_names(fault: Fault, runner: FaultRunner
         pytest.fail(f"{fault.name}: its run gave no result within {wait:.0f} s")
     assert run.applied, f"{fault.name} could not be applied:\n{run.tail()}"
     assert run.records, f"{fault.name}: no suite test covers {fault.catches}:\n{run.tail()}"
-    strays = {n for n, r in run.records.items() if not set(r["requirements"]) & set(fault.catches)}  # type: ignore[call-overload]
-    assert not strays, f"the selection ran tests outside {fault.catches}: {sorted(strays)}"
+    selected = {*fault.catches, *fault.catch_with}
+    strays = {n for n, r in run.records.items() if not set(r["requirements"]) & selected}  # type: ignore[call-overload]
+    assert not strays, f"the selection ran tests outside {sorted(selected)}: {sorted(strays)}"
     missed = set(fault.catches) - run.failed_requirements()
     assert not missed, (
         f"{fault.name}: no failing test for {sorted(missed)}; "

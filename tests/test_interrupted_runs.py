@@ -78,6 +78,8 @@ def _start(reference: RunningReference, tmp_path: Path, *args: str) -> subproces
             "-q",
             "-p",
             "no:cacheprovider",
+            "--conformance",
+            "behaviour",
             "--summary-dir",
             str(tmp_path),
             *args,

@@ -49,6 +49,9 @@ class Fault:
     catches: tuple[str, ...]
     kind: FaultKind
     apply: Callable[[Starlette], ASGIApp]
+    # Requirements whose tests must also run in the catch check for the fault to show: a
+    # run-wide check (the security suite's audit of every response) needs other tests' answers.
+    catch_with: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not NAME.match(self.name):
@@ -69,9 +72,10 @@ def wire_fault(
     description: str,
     catches: tuple[str, ...],
     wrap: Callable[[ASGIApp], ASGIApp],
+    catch_with: tuple[str, ...] = (),
 ) -> Fault:
     """A fault that rewrites exchanges: `wrap(app)` returns the ASGI app to serve."""
-    return Fault(name, description, catches, "wire", wrap)
+    return Fault(name, description, catches, "wire", wrap, catch_with)
 
 
 def state_fault(

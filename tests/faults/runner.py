@@ -56,7 +56,8 @@ class RunSpec:
     @classmethod
     def catch_check(cls, fault: Fault, timeout: float) -> RunSpec:
         """Only the tests covering what the fault names; stop once each has a failing test."""
-        return cls(fault, tuple(fault.catches), stop_when_covered=True, timeout=timeout)
+        selected = tuple(dict.fromkeys((*fault.catches, *fault.catch_with)))
+        return cls(fault, selected, stop_when_covered=True, timeout=timeout)
 
 
 @dataclass(frozen=True)

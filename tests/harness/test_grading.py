@@ -319,7 +319,7 @@ def test_reports_are_written_and_scrubbed(catalog: RequirementCatalog, tmp_path:
         "P1-X-004",
     ]
     markdown = paths[1].read_text()
-    assert "| P1-X-002 | SHOULD | behaviour | **FAIL** |" in markdown
+    assert "| P1-X-002 | SHOULD | contract | **FAIL** |" in markdown
     assert "`t_should_fail`" in markdown
     for path in paths:
         assert "leaky-secret-9" not in path.read_text()

@@ -254,7 +254,7 @@ def test_cases_need_what_their_requirements_declare() -> None:
 def test_an_external_target_takes_the_test_routes_url_and_embedded_refuses_it() -> None:
     settings = TargetSettings(
         base_url="http://127.0.0.1:9/v1",
-        env_id="env",
+        env_id="3f9c2c8e-6a4b-4f5e-9d1a-2b7c8e0f1a2b",
         client_id="c",
         client_secret="s",
         test_routes_url="http://127.0.0.1:9/__reference/",

@@ -156,3 +156,23 @@ def test_a_malformed_sweep_age_is_a_usage_error() -> None:
     run = run_pytest(["--sweep", "soon", "-q"])
     assert run.returncode == 4
     assert "not an age like" in run.output
+
+
+def test_users_of_this_run_it_lost_track_of_are_deleted_at_the_end(
+    start_known_reference: ReferenceStarter,
+) -> None:
+    """An interruption between a creation's answer and its bookkeeping leaves a user no list
+    holds; its username says it is this run's, so the end-of-run clean-up finds it."""
+    reference = start_known_reference()
+    registry = _registry(reference)
+    tracked = registry.create()
+    api = registry._api  # noqa: SLF001
+    lost = api.post_json(
+        api.env_url("users"),
+        {"username": registry.next_username(), "email": "lost@example.com"},
+    ).json()["id"]
+    other_run = _registry(reference).create()
+    assert registry.delete_untracked() == 1
+    assert not _exists(registry, lost)
+    assert _exists(registry, tracked.id)  # tracked users are delete_all's, not this method's
+    assert _exists(registry, other_run.id)

@@ -490,12 +490,14 @@ FAULTS: tuple[Fault, ...] = (
         "A 404 message names the server's source file and line.",
         ("P1-SEC-006",),
         _responses(EVERY_CALL, _path_in_not_found),
+        catch_with=("P1-ERR-004",),  # the audit needs 404s: the unknown-user tests make them
     ),
     wire_fault(
         "every-error-has-the-example-id",
         "Every error carries the same id (the documentation's example) instead of its own.",
         ("P1-ERR-002",),
         _responses(EVERY_CALL, _example_error_id),
+        catch_with=("P1-AUTH-001",),  # the audit needs errors: the no-token tests make them
     ),
     wire_fault(
         "rate-limited-without-retry-after",
