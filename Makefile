@@ -27,21 +27,39 @@ ALLURE_CONFIG := allurerc.mjs
 BASE_URL ?=
 #: AUTH_URL     auth base URL (default: auth.pingone.<tld> for api.pingone.<tld>)
 AUTH_URL ?=
+#: REGION       PingOne region instead of the URLs: com, eu, ca, com.au, sg or asia
+REGION ?=
 #: ENV_ID       the target's environment id (a UUID)
 ENV_ID ?=
 #: GATE         must | should | observed: the lowest level whose failures fail the run
 GATE ?=
 #: CONFORMANCE  claimed class(es): contract, behaviour, security or full (default full)
 CONFORMANCE ?=
+#: JOBS         parallel workers for 'make run' (pytest-xdist: 2, or auto)
+JOBS ?=
+#: SHARD        this CI job's share of the suites, K/N (e.g. 2/4); see 'make merge'
+SHARD ?=
+#: SHARDS       for 'make merge': the shard jobs' reports/ folders, e.g. "shard-1 shard-2"
+SHARDS ?=
+#: HISTORY      a history file (JSON lines) that 'make report' reads and extends: trends across runs
+HISTORY ?=
 #: PYTEST_ARGS  more pytest options, e.g. "--requirement P1-CHECK -m must --require-complete"
 PYTEST_ARGS ?=
 #: ARGS         options of 'make serve' (python -m reference --help)
 ARGS ?=
 #: BENCH_ARGS   options of the benchmark script
 BENCH_ARGS ?=
+#: UPDATE_GOLDEN for 'make faults': 1 rewrites tests/faults/golden.json (review the diff)
+UPDATE_GOLDEN ?=
+#: FAULT_ARGS   more options of tests.faults.matrix (--jobs N, --workdir DIR)
+FAULT_ARGS ?=
+#: LATENCY_ARGS options of the latency benchmark (benchmarks/latency_wrk.py --help)
+LATENCY_ARGS ?=
 TARGET_ARGS := $(if $(BASE_URL),--base-url '$(BASE_URL)') $(if $(AUTH_URL),--auth-url '$(AUTH_URL)') \
+	$(if $(REGION),--region '$(REGION)') \
 	$(if $(ENV_ID),--env-id '$(ENV_ID)') $(if $(GATE),--gate '$(GATE)') \
-	$(if $(CONFORMANCE),--conformance '$(CONFORMANCE)')
+	$(if $(CONFORMANCE),--conformance '$(CONFORMANCE)') $(if $(JOBS),-n '$(JOBS)') \
+	$(if $(SHARD),--shard '$(SHARD)')
 
 # `make -n` would execute any recipe line that names $(MAKE); this alias keeps `make -n run` a dry run.
 SUBMAKE = $(MAKE)
@@ -49,8 +67,9 @@ SUBMAKE = $(MAKE)
 # pytest's exit code for an INCOMPLETE verdict under --require-complete (docs/architecture.md).
 INCOMPLETE_EXIT_CODE := 14
 SUMMARY_FILES := $(REPORTS)/conformance-summary.json $(REPORTS)/conformance-summary.md
+JUNIT_XML := $(REPORTS)/junit.xml
 
-.PHONY: help run report test serve lint bench clean distclean venv node
+.PHONY: help run report test faults merge serve lint bench clean distclean venv node
 
 help: ## list the targets and the variables they read
 	@echo "targets:"
@@ -86,7 +105,7 @@ node: $(NODE_STAMP) ## install node_modules from package-lock.json
 
 $(NODE_STAMP): package.json package-lock.json
 	@command -v node >/dev/null && command -v npm >/dev/null || { \
-		echo "make: Node.js 20+ and npm are required to build the HTML report" >&2; exit 1; }
+		echo "make: Node.js 20+ and npm are required (the HTML report, Prism as a test target)" >&2; exit 1; }
 	@node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' || { \
 		echo "make: node $$(node --version) is too old; Node.js 20 or newer is required" >&2; \
 		exit 1; }
@@ -105,9 +124,10 @@ $(NODE_STAMP): package.json package-lock.json
 # GNU make itself exits 2 whenever a recipe fails; the recipe's status (pytest's) is the N in
 # make's closing "Error N" line, and the line before it names it.
 run: $(VENV_STAMP) $(NODE_STAMP) ## run the conformance suites, then build the HTML report
-	@rm -rf $(ALLURE_RESULTS) $(ALLURE_REPORT) $(SUMMARY_FILES)
+	@rm -rf $(ALLURE_RESULTS) $(ALLURE_REPORT) $(SUMMARY_FILES) $(JUNIT_XML)
 	@status=0; \
 	$(VPY) -m pytest suites --alluredir $(ALLURE_RESULTS) --allure-no-capture \
+		--junitxml $(JUNIT_XML) \
 		$(TARGET_ARGS) $(PYTEST_ARGS) || status=$$?; \
 	case "$$status" in \
 		0|1|$(INCOMPLETE_EXIT_CODE)) ;; \
@@ -125,8 +145,13 @@ run: $(VENV_STAMP) $(NODE_STAMP) ## run the conformance suites, then build the H
 		echo "make run: the tests passed but the HTML report was not built" >&2; \
 		exit "$$report_status"; fi
 
-test: $(VENV_STAMP) ## run the project's own tests (schemas, reference, harness, fault catalog)
+test: $(VENV_STAMP) $(NODE_STAMP) ## run the project's own tests (schemas, reference, harness, fault catalog, Prism as a target)
 	$(VPY) -m pytest tests $(PYTEST_ARGS)
+
+# The full fault matrix: every fault of tests/faults/catalog/ against every suite test, the catch
+# rate, and the comparison with tests/faults/golden.json (UPDATE_GOLDEN=1 rewrites it on purpose).
+faults: $(VENV_STAMP) ## every fault x every suite test vs tests/faults/golden.json (UPDATE_GOLDEN=1)
+	$(VPY) -m tests.faults.matrix $(if $(UPDATE_GOLDEN),--update-golden) $(FAULT_ARGS)
 
 # --- the pieces -----------------------------------------------------------------------------------
 report: $(NODE_STAMP) ## build reports/allure-report/index.html from reports/allure-results
@@ -134,10 +159,18 @@ report: $(NODE_STAMP) ## build reports/allure-report/index.html from reports/all
 		echo "make report: $(ALLURE_RESULTS) holds no test result; run 'make run' first" >&2; \
 		exit 1; }
 	@rm -rf $(ALLURE_REPORT)
-	$(ALLURE) generate $(ALLURE_RESULTS) --config $(ALLURE_CONFIG) --output $(ALLURE_REPORT)
+	$(if $(HISTORY),ALLURE_HISTORY_PATH='$(abspath $(HISTORY))') \
+		$(ALLURE) generate $(ALLURE_RESULTS) --config $(ALLURE_CONFIG) --output $(ALLURE_REPORT)
 	@test -s $(ALLURE_REPORT)/index.html && grep -qi '<html' $(ALLURE_REPORT)/index.html || { \
 		echo "make: $(ALLURE_REPORT)/index.html was not produced" >&2; exit 1; }
 	@echo "make: report written to $(ALLURE_REPORT)/index.html"
+
+merge: $(VENV_STAMP) $(NODE_STAMP) ## join CI shards (SHARDS="dir …") into reports/: one verdict, one report
+	@test -n "$(SHARDS)" || { echo "make merge: set SHARDS to the shard jobs' reports/ folders" >&2; exit 2; }
+	@rm -rf $(ALLURE_RESULTS) $(ALLURE_REPORT) $(SUMMARY_FILES)
+	@status=0; $(VPY) -m harness.merge --out $(REPORTS) $(SHARDS) || status=$$?; \
+	if [ "$$status" -eq 2 ]; then exit 2; fi; \
+	$(SUBMAKE) --no-print-directory report; exit "$$status"
 
 serve: $(VENV_STAMP) ## run the reference implementation on its own (ARGS="--port 8080 ...")
 	$(VPY) -m reference $(ARGS)
@@ -147,15 +180,17 @@ lint: $(VENV_STAMP) ## ruff check, ruff format --check, mypy on harness and refe
 	$(VPY) -m ruff format --check .
 	$(VPY) -m mypy harness reference
 
-bench: $(VENV_STAMP) ## print check-password load figures and the wall time of 'make run'
+bench: $(VENV_STAMP) ## print latency under load (wrk, against a bare handler), check-password load, the wall time of 'make run'
+	benchmarks/ensure_wrk.sh
+	$(VPY) benchmarks/latency_wrk.py $(LATENCY_ARGS)
 	$(VPY) benchmarks/check_password_load.py $(BENCH_ARGS)
 	MAKE="$(MAKE)" benchmarks/make_run_walltime.sh
 	$(VPY) benchmarks/pytest_startup.py
+	$(VPY) benchmarks/suite_parallelism.py
 
 # --- cleaning -------------------------------------------------------------------------------------
 clean: ## remove generated reports and caches (keeps .venv and node_modules)
-	rm -rf $(ALLURE_RESULTS) $(ALLURE_REPORT) $(REPORTS)/conformance-summary.json \
-		$(REPORTS)/conformance-summary.md
+	rm -rf $(ALLURE_RESULTS) $(ALLURE_REPORT) $(SUMMARY_FILES) $(JUNIT_XML)
 	rm -rf .pytest_cache .ruff_cache .mypy_cache .hypothesis .schemathesis
 	find . -path ./$(VENV) -prune -o -path ./node_modules -prune -o -path ./.git -prune -o \
 		-type d -name __pycache__ -print0 | xargs -0 rm -rf

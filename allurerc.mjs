@@ -13,6 +13,10 @@ const { categories: rules } = JSON.parse(
 
 /** One Allure 3 category from a rule of allure-categories.json. */
 const category = (rule) => {
+  if (rule.messageless) {
+    const matchers = (d) => rule.statuses.includes(d.status) && !d.message && !d.trace;
+    return { name: rule.name, matchers };
+  }
   const matchers = rule.pattern
     ? [
         { statuses: rule.statuses, message: new RegExp(rule.pattern) },
@@ -28,10 +32,17 @@ const category = (rule) => {
   return built;
 };
 
+// History across runs (trend graphs, flaky and new-failure markers): `make report
+// HISTORY=path/history.jsonl` reads and extends that file; keep it between CI runs (a cache or
+// an artifact). Without it, each report stands alone.
+const historyPath = process.env.ALLURE_HISTORY_PATH;
+const history = historyPath ? { historyPath } : {};
+
 /** @type {import("allure").AllureConfig} */
 export default {
   name: "PingOne user-password conformance",
   output: "reports/allure-report",
+  ...history,
   plugins: {
     awesome: {
       options: {

@@ -20,7 +20,7 @@ import requests
 
 from harness.config import ClientCredentials, StaticToken, Target
 from harness.http_errors import TargetUnreachable, TokenRequestFailed
-from harness.redaction import Redactor, basic_credentials
+from harness.redaction import REDACTED, Redactor, basic_credentials
 
 BASIC = "client_secret_basic"
 POST = "client_secret_post"
@@ -30,6 +30,10 @@ STATIC = "static token"
 # than late; PingOne documents 3600 s for worker tokens.
 ASSUMED_LIFETIME_SECONDS = 300.0
 REFRESH_MARGIN_SECONDS = 60.0
+# A token request whose connection was refused or dropped before any answer is tried again, as
+# API requests are (harness.client.RateLimitPolicy): a blip is not "unreachable".
+TRANSPORT_ATTEMPTS = 3
+TRANSPORT_BACKOFF_SECONDS = 0.2
 
 
 class TokenProvider:
@@ -50,6 +54,7 @@ class TokenProvider:
         self._clock = clock
         self._lock = threading.Lock()
         self._token: str | None = None
+        self.last_response: dict[str, Any] | None = None
         self._refresh_at = 0.0
         self._method: str | None = None
         self.fetch_count = 0
@@ -119,14 +124,22 @@ class TokenProvider:
         else:
             form.update(client_id=credentials.client_id, client_secret=credentials.client_secret)
         started = self._clock()
-        try:
-            response = self._session.post(
-                url, data=form, auth=auth, timeout=self._timeout, allow_redirects=False
-            )
-        except requests.RequestException as error:
-            raise TargetUnreachable(
-                self._redactor.text(f"token endpoint {url}: {_reason(error)}")
-            ) from None
+        for attempt in range(TRANSPORT_ATTEMPTS):
+            try:
+                response = self._session.post(
+                    url, data=form, auth=auth, timeout=self._timeout, allow_redirects=False
+                )
+                break
+            except requests.RequestException as error:
+                dropped = isinstance(error, requests.ConnectionError) and not isinstance(
+                    error, requests.Timeout
+                )
+                if dropped and attempt + 1 < TRANSPORT_ATTEMPTS:
+                    time.sleep(TRANSPORT_BACKOFF_SECONDS * 2**attempt)
+                    continue
+                raise TargetUnreachable(
+                    self._redactor.text(f"token endpoint {url}: {_reason(error)}")
+                ) from None
         body = _json_object(response)
         if response.status_code != 200:
             error_code = body.get("error") if isinstance(body.get("error"), str) else None
@@ -145,6 +158,8 @@ class TokenProvider:
                 f"token endpoint {url} answered 200 without an access_token", 200, None
             )
         self._redactor.register(token)
+        # What the endpoint answered, the token itself left out (P1-TOKEN-001 reads this).
+        self.last_response = {**body, "access_token": REDACTED}
         lifetime = body.get("expires_in")
         seconds = float(lifetime) if isinstance(lifetime, int | float) and lifetime > 0 else None
         seconds = seconds or ASSUMED_LIFETIME_SECONDS

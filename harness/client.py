@@ -12,12 +12,13 @@ from __future__ import annotations
 import email.utils
 import json
 import shlex
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import allure
@@ -29,14 +30,56 @@ from harness.http_errors import TargetUnreachable
 from harness.operations import OperationTable
 from harness.redaction import REDACTED, Redactor
 
+if TYPE_CHECKING:
+    from harness.response_contract import ResponseContract
+
 
 @dataclass(frozen=True)
 class RateLimitPolicy:
-    """How 429 answers are handled: bounded retries, each after `Retry-After`, bounded overall."""
+    """How 429 answers, unavailable targets and dropped connections are retried.
+
+    - 429: bounded retries, each after `Retry-After`, bounded overall;
+    - 502/503/504 (the target is briefly unavailable): bounded retries after `Retry-After` or
+      a doubling back-off; still unavailable after that, the request raises
+      `TargetUnreachable`: the test reports "target unavailable", never a conformance failure;
+    - a connection refused, reset or closed before any answer: retried the same way. A read
+      timeout is not retried (the target may have acted on the request).
+    """
 
     max_retries: int = 3
     max_total_wait_seconds: float = 60.0
     default_wait_seconds: float = 1.0
+    unavailable_retries: int = 3
+    transport_retries: int = 2
+    backoff_seconds: float = 0.2
+
+
+# Statuses that say "not now" rather than "not so": retried, then reported as unavailable.
+UNAVAILABLE_STATUSES = frozenset({502, 503, 504})
+
+
+class RateCeiling:
+    """A ceiling on requests per second, shared by every thread of the run (`--max-rps`).
+
+    Each request waits until at least 1/N s after the previous one started; no burst.
+    """
+
+    def __init__(self, per_second: float, clock: Callable[[], float] = time.monotonic) -> None:
+        if per_second <= 0:
+            raise ValueError("the request-rate ceiling must be positive")
+        self.interval = 1.0 / per_second
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._next = 0.0
+
+    def wait_turn(self, sleep: Callable[[float], None]) -> None:
+        """Sleep until this request may start."""
+        with self._lock:
+            now = self._clock()
+            start = max(now, self._next)
+            self._next = start + self.interval
+        if start > now:
+            sleep(start - now)
 
 
 @dataclass
@@ -90,6 +133,9 @@ def allure_recorder(exchange: Exchange, curl: str) -> None:
 
 
 Recorder = Callable[[Exchange, str], None]
+# Sees every raw response as it arrives (a 429 that is retried, a 401 that is replayed), with the
+# method, request headers and body that produced it. Observers must not write what they see.
+Observer = Callable[[str, Mapping[str, str], bytes | None, requests.Response], None]
 
 
 class ApiClient:
@@ -106,6 +152,7 @@ class ApiClient:
         rate_limit: RateLimitPolicy | None = None,
         recorder: Recorder | None = allure_recorder,
         sleep: Callable[[float], None] = time.sleep,
+        ceiling: RateCeiling | None = None,
     ) -> None:
         self.target = target
         self.tokens = tokens
@@ -116,12 +163,21 @@ class ApiClient:
         self.rate_limit = rate_limit or RateLimitPolicy()
         self._recorder = recorder
         self._sleep = sleep
+        self.ceiling = ceiling
         self.history: deque[Exchange] = deque(maxlen=50)
         # The whole run's 429 handling, for the one summary line: retries made, seconds waited.
-        self.rate_limit_record: dict[str, float] = {"retries": 0, "waited_seconds": 0.0}
+        self.rate_limit_record: dict[str, float] = {
+            "retries": 0,
+            "waited_seconds": 0.0,
+            "unavailable_retries": 0,
+        }
+        self.observers: list[Observer] = []
         # Allure can only take attachments while a test (or its fixtures) runs; the run's
         # pytest hooks switch recording on around each test.
         self.recording = recorder is not None
+        # When set (the run context does, once preflight is done), every response received while
+        # a test runs is checked against its schema; a violation fails that test.
+        self.response_contract: ResponseContract | None = None
 
     # --- URLs ---------------------------------------------------------------------------------
     def env_url(self, *parts: str) -> str:
@@ -145,11 +201,13 @@ class ApiClient:
         body: Any = None,
         *,
         media_type: str | None = None,
+        params: Mapping[str, str] | None = None,
     ) -> requests.Response:
         """Send the password operation `name` as `schemas/operations.yaml` defines it.
 
         The method and `Content-Type` come from the table (`media_type` overrides the type, for
-        the documented alternative spellings). `body` None sends no body.
+        the documented alternative spellings). `body` None sends no body; `params` is the query
+        (e.g. `expand=passwordPolicy` on a read).
         """
         operation = self.operations.get(name)
         content_type = media_type or operation.media_type
@@ -158,6 +216,7 @@ class ApiClient:
             self.password_url(user_id),
             json_body=body,
             content_type=content_type,
+            params=params,
         )
 
     def get(self, url: str, params: Mapping[str, str] | None = None) -> requests.Response:
@@ -205,10 +264,29 @@ class ApiClient:
         waited = 0.0
         notes: list[str] = []
         replayed = False
+        unavailable = 0
         while True:
             if authenticated:
                 sent_headers["Authorization"] = f"Bearer {self.tokens.token()}"
             response = self._send(method, url, sent_headers, data, params)
+            if response.status_code in UNAVAILABLE_STATUSES:
+                if unavailable < self.rate_limit.unavailable_retries:
+                    wait = retry_after_seconds(
+                        response.headers.get("Retry-After"),
+                        self.rate_limit.backoff_seconds * 2**unavailable,
+                    )
+                    wait = min(wait, self.rate_limit.max_total_wait_seconds)
+                    self._sleep(wait)
+                    unavailable += 1
+                    self.rate_limit_record["unavailable_retries"] += 1
+                    notes.append(f"HTTP {response.status_code}: waited {wait:.1f} s, retry")
+                    continue
+                self._record(method, response, sent_headers, data, retries, waited, notes)
+                where = self.redactor.text(f"{method} {urlsplit(url).path}")
+                raise TargetUnreachable(
+                    f"{where}: answered HTTP {response.status_code} "
+                    f"{response.reason or ''} {unavailable + 1} times in a row".replace("  ", " ")
+                )
             if (
                 response.status_code == 401
                 and authenticated
@@ -243,11 +321,51 @@ class ApiClient:
                 f"rate limit record: {retries} retries (max {self.rate_limit.max_retries}), "
                 f"{waited:.1f} s waited (max {self.rate_limit.max_total_wait_seconds:.0f} s)"
             )
-        exchange = self._exchange(method, response, sent_headers, data, retries, waited, notes)
+        exchange = self._record(method, response, sent_headers, data, retries, waited, notes)
+        if self.response_contract is not None and self.recording:
+            self._enforce_contract(method, sent_headers.get("Content-Type"), response, exchange)
+        return response
+
+    def _record(
+        self,
+        method: str,
+        response: requests.Response,
+        headers: Mapping[str, str],
+        data: bytes | None,
+        retries: int,
+        waited: float,
+        notes: list[str],
+    ) -> Exchange:
+        exchange = self._exchange(method, response, headers, data, retries, waited, notes)
         self.history.append(exchange)
         if self._recorder is not None and self.recording:
-            self._recorder(exchange, self.curl(method, response.url, sent_headers, data))
-        return response
+            self._recorder(exchange, self.curl(method, response.url, headers, data))
+        return exchange
+
+    def _enforce_contract(
+        self,
+        method: str,
+        content_type: str | None,
+        response: requests.Response,
+        exchange: Exchange,
+    ) -> None:
+        from harness.response_contract import ResponseContractViolation
+
+        assert self.response_contract is not None
+        found = self.response_contract.violations(
+            method=method,
+            path=urlsplit(response.url).path,
+            request_content_type=content_type,
+            status=response.status_code,
+            response_content_type=response.headers.get("Content-Type"),
+            body=response.content,
+        )
+        if found:
+            listed = "\n".join(f"  - {self.redactor.text(line)}" for line in found)
+            raise ResponseContractViolation(
+                f"the response breaks its contract ({len(found)} violation(s)):\n{listed}\n"
+                f"{exchange.summary()}"
+            )
 
     def last_exchange(self) -> Exchange | None:
         """The most recent exchange, for failure messages."""
@@ -261,20 +379,36 @@ class ApiClient:
         data: bytes | None,
         params: Mapping[str, str] | None,
     ) -> requests.Response:
-        try:
-            return self.session.request(
-                method,
-                url,
-                headers=dict(headers),
-                data=data,
-                params=params,
-                timeout=self.timeout,
-                allow_redirects=False,
-            )
-        except requests.RequestException as error:
-            where = self.redactor.text(f"{method} {urlsplit(url).path}")
-            reason = transport_reason(error)
-            raise TargetUnreachable(f"{where}: {reason}") from None
+        attempt = 0
+        while True:
+            if self.ceiling is not None:
+                self.ceiling.wait_turn(self._sleep)
+            try:
+                response = self.session.request(
+                    method,
+                    url,
+                    headers=dict(headers),
+                    data=data,
+                    params=params,
+                    timeout=self.timeout,
+                    allow_redirects=False,
+                )
+            except requests.RequestException as error:
+                retriable = isinstance(error, requests.ConnectionError) and not isinstance(
+                    error, requests.Timeout
+                )
+                if retriable and attempt < self.rate_limit.transport_retries:
+                    self._sleep(self.rate_limit.backoff_seconds * 2**attempt)
+                    attempt += 1
+                    self.rate_limit_record["unavailable_retries"] += 1
+                    continue
+                where = self.redactor.text(f"{method} {urlsplit(url).path}")
+                reason = transport_reason(error)
+                tries = f" ({attempt + 1} attempts)" if attempt else ""
+                raise TargetUnreachable(f"{where}: {reason}{tries}") from None
+            for observer in self.observers:
+                observer(method, headers, data, response)
+            return response
 
     def _exchange(
         self,

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 
@@ -23,6 +24,9 @@ class ExitCode(enum.IntEnum):
     # Not a configuration failure: tests ran, and under --require-complete an INCOMPLETE
     # verdict (a requirement at or above the gate not assessed) fails the run with this code.
     INCOMPLETE = 14
+    # Tests ran, but the target stopped answering (refused, reset, 502/503/504) beyond the
+    # retries for some of them, and no other test failed the gate: no verdict can be trusted.
+    TARGET_UNAVAILABLE = 15
 
 
 class ConfigError(Exception):
@@ -85,21 +89,57 @@ class Target:
 _ENV_ID = re.compile(r"^[0-9A-Fa-f]{8}-(?:[0-9A-Fa-f]{4}-){3}[0-9A-Fa-f]{12}$")
 
 
+# PingOne's regions by top-level domain: api.pingone.<tld>/v1 and auth.pingone.<tld>.
+REGIONS = ("com", "eu", "ca", "com.au", "sg", "asia")
+
+
 @dataclass(frozen=True)
 class TargetSettings:
     """What the user asked for, as read by the root conftest from options and the environment."""
 
     base_url: str | None = None
     auth_url: str | None = None
+    region: str | None = None
     env_id: str | None = None
     client_id: str | None = None
     client_secret: str | None = field(default=None, repr=False)
     access_token: str | None = field(default=None, repr=False)
+    # An external reference started with --enable-test-routes: where its test routes are.
+    test_routes_url: str | None = None
 
     @property
     def wants_embedded_reference(self) -> bool:
-        """True when no base URL was given: the suite starts its own reference."""
-        return not self.base_url
+        """True when no base URL (and no region) was given: the suite starts its own reference."""
+        return not self.base_url and not self.region
+
+    @property
+    def nominal_base_url(self) -> str | None:
+        """The base URL asked for, directly or through `--region` (unchecked)."""
+        if self.base_url:
+            return self.base_url
+        return f"https://api.pingone.{self.region}/v1" if self.region else None
+
+    def resolved(self) -> TargetSettings:
+        """These settings with `--region` turned into both URLs; a region and a URL conflict."""
+        if not self.region:
+            return self
+        if self.region not in REGIONS:
+            raise ConfigError(
+                f"--region {self.region!r} is not a PingOne region ({', '.join(REGIONS)})",
+                ExitCode.CONFIGURATION,
+            )
+        if self.base_url or self.auth_url:
+            raise ConfigError(
+                "--region sets both URLs: give it without --base-url/--auth-url "
+                "(or PINGONE_API_URL/PINGONE_AUTH_URL)",
+                ExitCode.CONFIGURATION,
+            )
+        return replace(
+            self,
+            base_url=f"https://api.pingone.{self.region}/v1",
+            auth_url=f"https://auth.pingone.{self.region}",
+            region=None,
+        )
 
     def secrets(self) -> tuple[str, ...]:
         """Every secret these settings carry, to register with redaction before anything runs."""
@@ -120,6 +160,7 @@ class TargetSettings:
                 ("PINGONE_CLIENT_ID", self.client_id),
                 ("PINGONE_CLIENT_SECRET", self.client_secret),
                 ("PINGONE_ACCESS_TOKEN", self.access_token),
+                ("--test-routes-url/PINGONE_TEST_ROUTES_URL", self.test_routes_url),
             )
             if value
         ]
@@ -132,6 +173,8 @@ class TargetSettings:
 
     def external_target(self) -> Target:
         """The external `Target` these settings describe; `ConfigError` (exit 10) if incomplete."""
+        if self.region:
+            return self.resolved().external_target()
         if not self.base_url:
             raise ConfigError("no base URL given", ExitCode.CONFIGURATION)
         api = _http_url(self.base_url, "--base-url/PINGONE_API_URL")
@@ -161,6 +204,11 @@ class TargetSettings:
             env_id=self.env_id,
             credentials=credentials,
             is_reference=False,
+            test_routes_url=(
+                _http_url(self.test_routes_url, "--test-routes-url/PINGONE_TEST_ROUTES_URL")
+                if self.test_routes_url
+                else None
+            ),
         )
 
     def _credentials(self) -> Credentials:
@@ -210,3 +258,15 @@ def derive_auth_url(api_base_url: str) -> str:
     if host.startswith("api.pingone."):
         netloc = netloc.replace("api.pingone.", "auth.pingone.", 1)
     return f"{parts.scheme}://{netloc}"
+
+
+_AGE = re.compile(r"^(\d+)\s*([smhd])$")
+_AGE_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_age(text: str) -> timedelta:
+    """`90s`, `30m`, `2h`, `1d` as a timedelta; ValueError for anything else."""
+    match = _AGE.match(text.strip().lower())
+    if match is None or int(match.group(1)) <= 0:
+        raise ValueError(f"{text!r} is not an age like 90s, 30m, 2h or 1d")
+    return timedelta(**{_AGE_UNITS[match.group(2)]: int(match.group(1))})

@@ -13,15 +13,15 @@ from collections.abc import Generator
 
 import pytest
 
-from harness.failures import ConformanceFailure
+from harness.failures import UNAVAILABLE_HEADING, ConformanceFailure
 from harness.http_errors import TargetUnreachable
 from harness.users import UserSetupError
 
 EXPLAINED = (ConformanceFailure, TargetUnreachable, UserSetupError)
-# How each explained failure is introduced; the Allure categories match these words.
+# How each explained failure is introduced; the Allure categories and grading match these words.
 HEADINGS = {
     ConformanceFailure: "conformance failure",
-    TargetUnreachable: "target unavailable",
+    TargetUnreachable: UNAVAILABLE_HEADING,
     UserSetupError: "user under test could not be prepared",
 }
 

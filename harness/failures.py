@@ -10,3 +10,8 @@ from __future__ import annotations
 
 class ConformanceFailure(AssertionError):
     """The target answered differently from what a requirement states; the message says how."""
+
+
+# How a failure because the target stopped answering begins (see harness.failure_plugin); the
+# grading tells it from a conformance failure by these words.
+UNAVAILABLE_HEADING = "target unavailable"

@@ -1,4 +1,5 @@
-"""Fixtures the suites ask for: `target`, `api`, `user_factory`, `password_policy`, `passwords`.
+"""Fixtures the suites ask for: `target`, `api`, `user_factory`, `password_policy`, `passwords`,
+`sources`.
 
 They are layered over the run context: `run_context` opens it (target, token, preflight) once
 per session; `target` and `api` expose what it resolved; `user_factory` hands each test users
@@ -18,6 +19,7 @@ from harness.passwords import PasswordBook, PasswordPolicy
 from harness.requirements import RequirementCatalog
 from harness.run_context import RunContext, context_of
 from harness.schemas import SchemaStore
+from harness.sources import Sources
 from harness.target_plugin import stop_run
 from harness.users import UserFactory
 
@@ -69,6 +71,13 @@ def schemas(run_context: RunContext) -> SchemaStore:
 def operations(run_context: RunContext) -> OperationTable:
     """The operation table of `schemas/operations.yaml`."""
     return run_context.operations
+
+
+@pytest.fixture(scope="session")
+def sources(target: Target) -> Sources:
+    """What the run has beyond a worker token: recovery codes, a clock, an external IdP, a
+    self-service actor (harness/sources.py); a case that lacks one skips as not assessed."""
+    return Sources.from_target(target)
 
 
 @pytest.fixture(scope="session")

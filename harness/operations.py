@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
+from harness.data_files import SCHEMAS_DIR, load_checked
 
-SCHEMAS_DIR = Path(__file__).resolve().parents[1] / "schemas"
+__all__ = ["OPERATIONS_FILE", "OPERATIONS_SCHEMA", "SCHEMAS_DIR", "Operation", "OperationTable"]
+
 OPERATIONS_FILE = SCHEMAS_DIR / "operations.yaml"
+OPERATIONS_SCHEMA = SCHEMAS_DIR / "operations.schema.json"
 
 
 @dataclass(frozen=True)
@@ -39,12 +41,9 @@ class OperationTable:
 
     @classmethod
     def load(cls, path: Path = OPERATIONS_FILE) -> OperationTable:
-        """Read the table from `path`."""
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-        entries = document.get("operations") if isinstance(document, dict) else None
-        if not isinstance(entries, list):
-            raise ValueError(f"{path.name}: expected a top-level 'operations' list")
-        return cls([_operation(entry, path) for entry in entries])
+        """Read the table from `path`; a file not matching operations.schema.json is refused."""
+        document = load_checked(path, OPERATIONS_SCHEMA)
+        return cls([_operation(entry) for entry in document["operations"]])
 
     def get(self, name: str) -> Operation:
         """The operation called `name`; KeyError lists the known names."""
@@ -61,20 +60,16 @@ class OperationTable:
         return iter(self._by_name.values())
 
 
-def _operation(entry: Any, path: Path) -> Operation:
-    if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
-        raise ValueError(f"{path.name}: every operation needs a name")
-    method = entry.get("method")
-    if method not in ("GET", "PUT", "POST", "DELETE", "PATCH"):
-        raise ValueError(f"{path.name}: {entry['name']}: bad method {method!r}")
+def _operation(entry: dict[str, Any]) -> Operation:
+    """One entry, already valid against operations.schema.json."""
     return Operation(
         name=entry["name"],
-        title=str(entry.get("title") or entry["name"]),
-        method=method,
-        media_type=entry.get("mediaType"),
+        title=entry["title"],
+        method=entry["method"],
+        media_type=entry["mediaType"],
         alt_media_types=tuple(entry.get("altMediaTypes") or ()),
-        request_schema=entry.get("request"),
+        request_schema=entry["request"],
         response_schema=entry.get("response"),
         likely_response_schema=entry.get("likelyResponse"),
-        doc=str(entry.get("doc", "")),
+        doc=entry["doc"],
     )

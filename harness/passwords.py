@@ -8,6 +8,7 @@ redaction the moment it exists.
 from __future__ import annotations
 
 import random
+import re
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,8 @@ SEQUENCE_ROWS: dict[str, tuple[str, ...]] = {
     "shiftedNumberRowSequenceRule": ("!@#$%^&*()",),
 }
 DEFAULT_SEQUENCE_LIMIT = 2
+# A cleartext password must not start like `{SCHEME}`: set would take it as pre-encoded.
+PRE_ENCODED_PREFIX = re.compile(r"^\{[A-Za-z0-9_-]*\}")
 PREFERRED_LENGTH = 20
 ABSOLUTE_MAX_LENGTH = 255
 
@@ -131,6 +134,11 @@ def _longest_sequence(text: str, rows: tuple[str, ...]) -> int:
     return longest
 
 
+def looks_pre_encoded(password: str) -> bool:
+    """True when a value starts like a pre-encoded `{SCHEME}…` one (a server would not hash it)."""
+    return bool(PRE_ENCODED_PREFIX.match(password))
+
+
 class PasswordBook:
     """Makes passwords for policies, remembers every one, and registers each with redaction."""
 
@@ -144,6 +152,12 @@ class PasswordBook:
         """How many passwords were made in this run."""
         return len(self._made)
 
+    def register(self, value: str) -> str:
+        """Remember a password made elsewhere (a violation, an encoding) and redact it."""
+        self._made.add(value)
+        self._redactor.register(value)
+        return value
+
     def valid(self, policy: PasswordPolicy) -> str:
         """A new password that satisfies `policy` and differs from every one made before."""
         return self._new(policy)
@@ -156,9 +170,14 @@ class PasswordBook:
         return self._new(policy)
 
     def _new(self, policy: PasswordPolicy) -> str:
+        # A value starting with "{" could read as a pre-encoded `{SCHEME}…` value; never make one.
         for _ in range(1000):
             candidate = self._candidate(policy)
-            if candidate not in self._made and not policy.violations(candidate):
+            if (
+                candidate not in self._made
+                and not policy.violations(candidate)
+                and not looks_pre_encoded(candidate)
+            ):
                 self._made.add(candidate)
                 self._redactor.register(candidate)
                 return candidate
@@ -225,17 +244,29 @@ class PolicyBook:
                 raise LookupError(
                     f"reading password policy {policy_id} answered HTTP {response.status_code}"
                 )
-            self.load([response.json()])
+            document = response.json()
+            self.load([document])
+            if policy_id not in self._by_id:
+                # The target answered this URL with a policy of another id (a mock's canned
+                # document): that answer is the policy the target serves under this id.
+                self._by_id[policy_id] = PasswordPolicy.from_json(document)
         return self._by_id[policy_id]
 
     def for_user(self, user_id: str) -> PasswordPolicy:
-        """The policy a user's password state names, or the default when it names none."""
+        """The policy a user's password state names, or the default when it names none.
+
+        A named policy the target cannot read falls back to the default too: that defect is
+        P1-STATE-004's finding, and every other case can still run on the policy in force.
+        """
         response = self._api.password_operation(user_id, "read")
         if response.status_code == 200:
             state = response.json()
             reference = state.get("passwordPolicy") if isinstance(state, dict) else None
             if isinstance(reference, dict) and isinstance(reference.get("id"), str):
-                return self.by_id(reference["id"])
+                try:
+                    return self.by_id(reference["id"])
+                except LookupError:
+                    pass
         return self.default()
 
 

@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from harness.requirements import FULL
 from harness.run_context import RunContext, context_of
 from harness.users import UserFactory
 
@@ -45,11 +46,15 @@ PROFILES: dict[str, dict[str, Any]] = {
     },
 }
 RECORD_FILE = "property-run.json"
+PROPERTY_SUITE = "property"
 WANTED = pytest.StashKey[bool]()
 
 
 def wants_property_suite(config: pytest.Config) -> bool:
-    """True when the run's arguments reach `suites/property`."""
+    """True when the run's arguments reach `suites/property` and `--conformance` keeps it."""
+    claimed = {part.strip() for part in str(config.getoption("--conformance")).split(",")}
+    if not claimed & {FULL, PROPERTY_SUITE}:
+        return False  # the property suite would be left out: no need to import it
     root = Path(str(config.rootpath))
     target = (root / PROPERTY_DIR).resolve()
     args = [a for a in config.args if not a.startswith("-")] or [str(root / "suites")]

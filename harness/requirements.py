@@ -13,20 +13,33 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from harness.operations import SCHEMAS_DIR
+from harness.data_files import SCHEMAS_DIR, DataFileError, load_checked
 
 REQUIREMENTS_FILE = SCHEMAS_DIR / "requirements.yaml"
+REQUIREMENTS_SCHEMA = SCHEMAS_DIR / "requirements.schema.json"
+UNTESTED_FILE = SCHEMAS_DIR / "untested.yaml"
+UNTESTED_SCHEMA = SCHEMAS_DIR / "untested.schema.json"
 MARKER = "requirement"
 
 # Conformance classes a target can claim (the OGC/W3C sense: what it implements), from the
 # least demanding up. `full` claims them all. A requirement belongs to exactly one class.
+# requirements.schema.json holds the same two lists as enums; a project test keeps them equal.
 CONFORMANCE_CLASSES: tuple[str, ...] = ("contract", "behaviour", "security")
 FULL = "full"
 # Sources a requirement's tests may need beyond a worker token; a run without the source
 # reports the requirement as "needs a source", never as passed.
-SOURCES: tuple[str, ...] = ("recovery-code", "external-idp", "clock")
+# token-minting: expired tokens and tokens of another environment (the reference's test routes);
+# rate-limit: a way to see a 429 (the target answers one during the run, or test routes switch
+# a rate limit on); self-actor: a token whose actor is the user under test (a self change), which
+# a worker token never is on PingOne.
+SOURCES: tuple[str, ...] = (
+    "recovery-code",
+    "external-idp",
+    "clock",
+    "token-minting",
+    "rate-limit",
+    "self-actor",
+)
 
 
 class Level(enum.Enum):
@@ -60,7 +73,7 @@ class Requirement:
     source: str
     quote: str
     notes: str
-    conformance_class: str = "behaviour"
+    conformance_class: str
     needs: tuple[str, ...] = ()
 
 
@@ -80,12 +93,12 @@ class RequirementCatalog:
 
     @classmethod
     def load(cls, path: Path = REQUIREMENTS_FILE) -> RequirementCatalog:
-        """Read the catalog; a top-level list or a `requirements:` list both work."""
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-        entries = document.get("requirements") if isinstance(document, dict) else document
-        if not isinstance(entries, list):
-            raise CatalogError(f"{path.name}: expected a list of requirements")
-        return cls(_requirement(entry, path.name) for entry in entries)
+        """Read the catalog; a file not matching requirements.schema.json is refused."""
+        try:
+            document = load_checked(path, REQUIREMENTS_SCHEMA)
+        except DataFileError as error:
+            raise CatalogError(str(error)) from None
+        return cls(_requirement(entry) for entry in document["requirements"])
 
     def __contains__(self, requirement_id: object) -> bool:
         return requirement_id in self._by_id
@@ -125,38 +138,36 @@ def gate_levels(gate: str) -> frozenset[Level]:
         raise ValueError(f"unknown gate {gate!r} (known: {', '.join(GATES)})") from None
 
 
-def _requirement(entry: Any, file_name: str) -> Requirement:
-    if not isinstance(entry, dict):
-        raise CatalogError(f"{file_name}: every requirement must be a mapping")
-    missing = [key for key in ("id", "title", "level", "operation", "source") if not entry.get(key)]
-    if missing:
-        raise CatalogError(f"{file_name}: {entry.get('id', '?')}: missing {', '.join(missing)}")
-    try:
-        level = Level(str(entry["level"]).upper())
-    except ValueError:
-        raise CatalogError(
-            f"{file_name}: {entry['id']}: level must be MUST, SHOULD or OBSERVED"
-        ) from None
-    conformance_class = str(entry.get("class") or "behaviour")
-    if conformance_class not in CONFORMANCE_CLASSES:
-        raise CatalogError(
-            f"{file_name}: {entry['id']}: class must be one of {', '.join(CONFORMANCE_CLASSES)}"
-        )
-    needs = tuple(str(n) for n in entry.get("needs") or ())
-    unknown_sources = [n for n in needs if n not in SOURCES]
-    if unknown_sources:
-        raise CatalogError(f"{file_name}: {entry['id']}: unknown needs {unknown_sources}")
+def _requirement(entry: dict[str, Any]) -> Requirement:
+    """One entry, already valid against requirements.schema.json."""
     return Requirement(
-        id=str(entry["id"]),
-        title=str(entry["title"]),
-        level=level,
-        operation=str(entry["operation"]),
-        source=str(entry["source"]),
-        quote=str(entry.get("quote") or ""),
-        notes=str(entry.get("notes") or ""),
-        conformance_class=conformance_class,
-        needs=needs,
+        id=entry["id"],
+        title=entry["title"],
+        level=Level(entry["level"]),
+        operation=entry["operation"],
+        source=entry["source"],
+        quote=entry["quote"],
+        notes=entry["notes"],
+        conformance_class=entry["class"],
+        needs=tuple(entry.get("needs") or ()),
     )
+
+
+@dataclass(frozen=True)
+class Untested:
+    """A requirement no suite test covers, and why (`schemas/untested.yaml`)."""
+
+    id: str
+    reason: str
+
+
+def load_untested(path: Path = UNTESTED_FILE) -> list[Untested]:
+    """The entries of untested.yaml; a file not matching untested.schema.json is refused."""
+    try:
+        document = load_checked(path, UNTESTED_SCHEMA)
+    except DataFileError as error:
+        raise CatalogError(str(error)) from None
+    return [Untested(entry["id"], entry["reason"]) for entry in document]
 
 
 def marked_requirements(markers: Iterable[Any]) -> list[str]:

@@ -19,7 +19,9 @@ import pytest
 
 from harness.allure_labels import label_marks
 from harness.config import ExitCode
-from harness.grading import GateDecision, ItemRecord, decide
+from harness.deviations import DeviationBook, DeviationFileError, load_deviations
+from harness.failures import UNAVAILABLE_HEADING
+from harness.grading import GateDecision, ItemRecord, decide, merge_records
 from harness.requirements import (
     MARKER,
     REQUIREMENTS_FILE,
@@ -39,7 +41,13 @@ from harness.summary import (
     write_environment_properties,
     write_reports,
 )
-from harness.target_plugin import COLLECTION_REFUSED, CONFIG_FAILURE, suite_items
+from harness.target_plugin import (
+    COLLECTION_REFUSED,
+    CONFIG_FAILURE,
+    is_controller,
+    is_worker,
+    suite_items,
+)
 
 # Exit statuses after which tests ran and the summary holds verdicts.
 RAN = (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.NO_TESTS_COLLECTED)
@@ -59,8 +67,16 @@ class RequirementTracker:
         self.records: dict[str, ItemRecord] = {}
         self.has_suite_items = False
         self.decision: GateDecision | None = None
+        self.deviations: DeviationBook | None = None
         self.summary: ConformanceSummary | None = None
         self.written: list[Path] = []
+        # Under -n: what the workers reported (expired deviations, 429 record).
+        self.expired_from_workers: list[str] = []
+        self.rate_limit_from_workers: dict[str, float] = {
+            "retries": 0,
+            "waited_seconds": 0.0,
+            "unavailable_retries": 0,
+        }
 
     @property
     def catalog(self) -> RequirementCatalog:
@@ -79,6 +95,9 @@ class RequirementTracker:
         suites = suite_items(config, items)
         self.has_suite_items = bool(suites)
         context = context_of(config)
+        if context is not None and context.options.sweep_age is not None:
+            self.has_suite_items = False  # a sweep is no conformance run: reports/ stays
+            return
         if self.has_suite_items and context is not None:
             remove_reports(context.options.summary_dir)
         problems: list[str] = []
@@ -97,6 +116,8 @@ class RequirementTracker:
                     item.add_marker(mark)
                 levels = {r.level.value.lower() for r in requirements}
                 mark_item(item, suite_of(item, Path(str(config.rootpath))), ids, levels)
+                # JUnit XML properties (junit_family xunit1), one per requirement id.
+                item.user_properties.extend(("requirement", rid) for rid in ids)
             self.records[item.nodeid] = ItemRecord(item.nodeid, ids)
         if problems:
             config.stash[COLLECTION_REFUSED] = True
@@ -109,10 +130,16 @@ class RequirementTracker:
 
     def _select(self, config: pytest.Config, items: list[pytest.Item], context: RunContext) -> None:
         options = context.options
-        selection = Selection.build(options.conformance, options.requirement_filters, self.catalog)
+        selection = Selection.build(
+            options.conformance, options.requirement_filters, self.catalog, options.shard
+        )
         root = Path(str(config.rootpath))
         kept: list[pytest.Item] = []
-        left_out: dict[str, list[pytest.Item]] = {OUTSIDE_CLASS_REASON: [], "deselected": []}
+        left_out: dict[str, list[pytest.Item]] = {
+            OUTSIDE_CLASS_REASON: [],
+            "deselected": [],
+            "in another shard": [],
+        }
         for item in items:
             record = self.records.get(item.nodeid)
             suite = suite_of(item, root)
@@ -124,6 +151,8 @@ class RequirementTracker:
                 and not selection.keeps_requirements(record.requirements)
             ):
                 left_out["deselected"].append(item)
+            elif suite and not selection.keeps_shard(item.nodeid):
+                left_out["in another shard"].append(item)
             else:
                 kept.append(item)
         for reason, dropped in left_out.items():
@@ -132,6 +161,18 @@ class RequirementTracker:
             if dropped:
                 config.hook.pytest_deselected(items=dropped)
         items[:] = kept
+        try:
+            entries = load_deviations(options.deviations_file)
+        except (OSError, DeviationFileError) as error:
+            raise pytest.UsageError(f"cannot read the known deviations: {error}") from None
+        self.deviations = DeviationBook.for_target(entries, context.target_name())
+        for item in kept:
+            record = self.records.get(item.nodeid)
+            if record is None:
+                continue
+            applied = self.deviations.apply(item, record.requirements)
+            if applied is not None:
+                record.deviation = applied.label
 
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
         for item in items:
@@ -142,15 +183,56 @@ class RequirementTracker:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         record = self.records.get(report.nodeid)
         if record is not None:
+            longrepr = report.longrepr
             record.update(
-                report.when, report.passed, report.failed, report.skipped, _skip_reason(report)
+                report.when,
+                report.passed,
+                report.failed,
+                report.skipped,
+                _skip_reason(report),
+                xfailed=report.skipped and hasattr(report, "wasxfail"),
+                xpassed_strict=report.failed
+                and isinstance(longrepr, str)
+                and longrepr.startswith("[XPASS(strict)]"),
+                unavailable=report.failed
+                and isinstance(longrepr, str)
+                and longrepr.startswith(UNAVAILABLE_HEADING),
             )
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: object, error: object) -> None:
+        """Under -n: fold a finished worker's records into the controller's."""
+        output = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT)
+        if not output:
+            return
+        self.has_suite_items = self.has_suite_items or bool(output["has_suite_items"])
+        incoming = [ItemRecord.from_json(data) for data in output["records"]]
+        self.records = merge_records([*self.records.values(), *incoming])
+        for label in output["expired"]:
+            if label not in self.expired_from_workers:
+                self.expired_from_workers.append(label)
+        for key in self.rate_limit_from_workers:
+            self.rate_limit_from_workers[key] += float(output["rate_limit"].get(key, 0))
+
+    def _send_to_controller(self, config: pytest.Config, context: RunContext) -> None:
+        output: dict[str, object] = {
+            "has_suite_items": self.has_suite_items,
+            "records": [record.to_json() for record in self.records.values()],
+            "expired": [d.label for d in self.deviations.expired] if self.deviations else [],
+            "rate_limit": context.rate_limit_record(),
+        }
+        config.workeroutput[WORKER_OUTPUT] = output  # type: ignore[attr-defined]
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         config = session.config
         context = context_of(config)
-        if config.option.collectonly or context is None or not self.has_suite_items:
+        if config.option.collectonly or context is None:
+            return
+        if is_worker(config):
+            self._send_to_controller(config, context)
+            return  # the controller grades and writes the summary, once, for the whole run
+        if not self.has_suite_items:
             return
         options = context.options
         failure = config.stash.get(CONFIG_FAILURE, None)
@@ -166,16 +248,28 @@ class RequirementTracker:
             )
             self.written = write_reports(self.summary, options.summary_dir, context.redactor)
             return
-        self.decision = decide(self.records.values(), self.catalog, options.gate)
+        expired = [d.label for d in self.deviations.expired] if self.deviations else []
+        expired += [label for label in self.expired_from_workers if label not in expired]
+        self.decision = decide(
+            self.records.values(),
+            self.catalog,
+            options.gate,
+            expired_deviations=expired,
+            strict_deviations=options.strict_deviations,
+        )
         if exitstatus == pytest.ExitCode.TESTS_FAILED and self.decision.passes:
             session.exitstatus = pytest.ExitCode.OK
+        elif exitstatus == pytest.ExitCode.OK and not self.decision.passes:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        if self.decision.passes and self.decision.unavailable:
+            session.exitstatus = int(ExitCode.TARGET_UNAVAILABLE)
         self.summary = build_summary(
             self.catalog,
             self.records.values(),
             self.decision,
             facts,
             conformance=Selection.build(options.conformance, (), self.catalog).classes,
-            rate_limit=context.rate_limit_record(),
+            rate_limit=self._rate_limit(context, config),
         )
         if self.summary.verdict == INCOMPLETE and options.require_complete:
             session.exitstatus = int(ExitCode.INCOMPLETE)
@@ -205,6 +299,14 @@ class RequirementTracker:
             terminalreporter.write_line(
                 f"users under test that could not be deleted: {', '.join(context.undeleted)}"
             )
+
+    def _rate_limit(self, context: RunContext, config: pytest.Config) -> dict[str, float]:
+        if is_controller(config):
+            return dict(self.rate_limit_from_workers)
+        return context.rate_limit_record()
+
+
+WORKER_OUTPUT = "p1conf-records"
 
 
 def _skip_reason(report: pytest.TestReport) -> str:

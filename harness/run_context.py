@@ -14,23 +14,28 @@ import subprocess
 import threading
 from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from types import FrameType
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
 
 from harness.auth import TokenProvider
-from harness.client import ApiClient
+from harness.client import ApiClient, RateCeiling
 from harness.config import ConfigError, Target, TargetSettings
+from harness.deviations import DEFAULT_FILE as DEFAULT_DEVIATIONS_FILE
 from harness.embedded_reference import embedded_reference
+from harness.exchange_audit import ExchangeAudit
 from harness.operations import OperationTable
 from harness.passwords import PasswordBook, PolicyBook
 from harness.preflight import run_preflight
 from harness.redaction import Redactor
+from harness.response_contract import ResponseContract
 from harness.schemas import SchemaStore
-from harness.users import UserRegistry, new_run_id
+from harness.users import STALE_AFTER, UserRegistry, new_run_id
 
 
 @dataclass(frozen=True)
@@ -44,9 +49,17 @@ class RunOptions:
     repo_root: Path
     conformance: str = "full"
     requirement_filters: tuple[str, ...] = ()
+    shard: str | None = None
     require_complete: bool = False
     property_profile: str = "quick"
     property_seed: int = 20261201
+    deviations_file: Path = DEFAULT_DEVIATIONS_FILE
+    # --sweep AGE: delete this suite's leftovers older than AGE, run no test.
+    sweep_age: timedelta | None = None
+    # --max-rps N: a ceiling on the requests per second the run sends to the API.
+    max_rps: float | None = None
+    target_name: str | None = None
+    strict_deviations: bool = False
 
 
 class RunContext:
@@ -66,6 +79,8 @@ class RunContext:
         self._policies: PolicyBook | None = None
         self._users: UserRegistry | None = None
         self.passwords = PasswordBook(self.redactor)
+        # Sees every response of the run, from preflight on (suites/security audits it).
+        self.exchange_audit = ExchangeAudit(self.redactor)
         self.token_method = ""
         self.stale_removed = 0
         self.undeleted: list[str] = []
@@ -105,8 +120,16 @@ class RunContext:
         session = requests.Session()
         self._stack.callback(session.close)
         tokens = TokenProvider(target, session, self.redactor)
-        api = ApiClient(target, tokens, self.redactor, session, self.operations)
+        api = ApiClient(
+            target,
+            tokens,
+            self.redactor,
+            session,
+            self.operations,
+            ceiling=RateCeiling(self.options.max_rps) if self.options.max_rps else None,
+        )
         api.recording = self._recording
+        api.observers.append(self.exchange_audit.observe)
         result = run_preflight(api, tokens)
         policies = PolicyBook(api)
         policies.load(result.policies)
@@ -114,7 +137,8 @@ class RunContext:
         self.token_method = result.token_method
         self._users = UserRegistry(api, policies, self.passwords, self.run_id)
         self._install_sigterm()
-        self.stale_removed = self._users.delete_stale()
+        self.stale_removed = self._users.delete_stale(self.options.sweep_age or STALE_AFTER)
+        api.response_contract = ResponseContract(self.schemas, self.operations)
 
     def _require(self) -> None:
         if not self._opened:
@@ -154,6 +178,13 @@ class RunContext:
         if self._api is not None:
             self._api.recording = on
 
+    def target_name(self) -> str:
+        """The name known deviations use: --target-name, else `reference` or the host:port."""
+        if self.options.target_name:
+            return self.options.target_name
+        base = self.options.settings.nominal_base_url
+        return urlsplit(base).netloc if base else "reference"
+
     def rate_limit_record(self) -> dict[str, float]:
         """The run's 429 retries and the seconds waited for them (zeros before the target)."""
         if self._api is None:
@@ -167,8 +198,8 @@ class RunContext:
         facts = {"suite_commit": self._commit}
         settings = self.options.settings
         facts.update(
-            kind="external (not reached)" if settings.base_url else "embedded reference",
-            api_base_url=settings.base_url or "?",
+            kind="external (not reached)" if settings.nominal_base_url else "embedded reference",
+            api_base_url=settings.nominal_base_url or "?",
             env_id=settings.env_id or "?",
         )
         if self._target is not None:
@@ -181,11 +212,16 @@ class RunContext:
         return facts
 
     def delete_leftovers(self) -> None:
-        """Delete every user of this run that is still there; remember those that stay."""
-        if self._users is None or not self._users.live:
+        """Delete every user of this run that is still there; remember those that stay.
+
+        Tracked users first, then any user with this run's prefix the run lost track of (an
+        interruption between a creation's answer and its bookkeeping).
+        """
+        if self._users is None:
             return
         try:
             failed = self._users.delete_all()
+            self._users.delete_untracked()
         except Exception:  # noqa: BLE001 - the target may be gone; report what was left
             failed = [user.id for user in self._users.live]
         self.undeleted = sorted(set(failed))

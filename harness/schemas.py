@@ -56,6 +56,17 @@ class SchemaStore:
             )
         return self._validators[name]
 
+    def schema(self, name: str) -> dict[str, Any]:
+        """The contents of the schema file `name`, as loaded."""
+        if name not in self._schemas:
+            raise KeyError(f"no schema file {name!r} in {self.directory}")
+        return self._schemas[name]
+
+    def inlined(self, name: str) -> dict[str, Any]:
+        """The schema file `name` with every `$ref` replaced by what it points at (no cycles)."""
+        inlined: dict[str, Any] = _inline(self.schema(name), self._registry.resolver(base_uri=name))
+        return inlined
+
     def errors(self, instance: Any, name: str) -> list[str]:
         """Every validation error as `at $.json.path: message`, redacted; empty when valid."""
         found = sorted(
@@ -73,6 +84,20 @@ class SchemaStore:
         errors = self.errors(instance, name)
         if errors:
             raise AssertionError(describe_errors(what, name, errors))
+
+
+def _inline(node: Any, resolver: Any, depth: int = 0) -> Any:
+    if depth > 32:
+        raise ValueError("schema references nest too deeply (a cycle?)")
+    if isinstance(node, dict):
+        if isinstance(node.get("$ref"), str):
+            target = resolver.lookup(node["$ref"])
+            merged = {k: v for k, v in node.items() if k != "$ref"}
+            return {**_inline(target.contents, target.resolver, depth + 1), **merged}
+        return {key: _inline(value, resolver, depth) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_inline(item, resolver, depth) for item in node]
+    return node
 
 
 def describe_errors(what: str, name: str, errors: Iterable[str]) -> str:

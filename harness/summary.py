@@ -4,6 +4,8 @@ Requirement verdicts:
 - PASS: every test of the requirement that ran passed, and none was left out;
 - FAIL: at least one of its tests failed or errored;
 - PARTIAL: some tests passed, none failed, others were skipped or left out;
+- KNOWN DEVIATION: a test failed as a reviewed entry of known-deviations.yaml says it does (a
+  deviation that no longer reproduces counts as the pass it now is, and is listed);
 - NOT ASSESSED: no test of it passed or failed, with the reason: not testable black-box
   (`schemas/untested.yaml`), no test exists, outside the claimed conformance class, deselected,
   needs a source the run lacks, skipped, or not run (the run stopped).
@@ -45,6 +47,7 @@ UNTESTED_FILE = SCHEMAS_DIR / "untested.yaml"
 PASS = "PASS"
 FAIL = "FAIL"
 PARTIAL = "PARTIAL"
+KNOWN_DEVIATION = "KNOWN DEVIATION"
 NOT_ASSESSED = "NOT ASSESSED"
 INCOMPLETE = "INCOMPLETE"
 NO_VERDICT = "NO VERDICT"
@@ -57,6 +60,7 @@ DESELECTED = "deselected"
 NEEDS_SOURCE = "needs a source"
 SKIPPED = "skipped"
 NOT_RUN = "not run"
+UNAVAILABLE = "target unavailable"
 SOURCE_PREFIX = "needs a source:"
 
 
@@ -99,10 +103,16 @@ class ConformanceSummary:
     incomplete: list[str]
     untracked_failures: list[str]
     rate_limit: dict[str, float] = field(default_factory=dict)
+    stale_deviations: list[str] = field(default_factory=list)
+    expired_deviations: list[str] = field(default_factory=list)
+    unavailable: list[str] = field(default_factory=list)
+    # Every test's record (ItemRecord.to_json): what shards are merged from.
+    tests: list[dict[str, Any]] = field(default_factory=list)
+    strict_deviations: bool = False
 
     def counts(self) -> dict[str, int]:
         """How many requirements got each verdict."""
-        counted = dict.fromkeys((PASS, FAIL, PARTIAL, NOT_ASSESSED), 0)
+        counted = dict.fromkeys((PASS, FAIL, PARTIAL, KNOWN_DEVIATION, NOT_ASSESSED), 0)
         for verdict in self.verdicts:
             counted[verdict.verdict] += 1
         return counted
@@ -129,10 +139,16 @@ def _verdict_of(
     mine: list[ItemRecord],
     untestable: str | None,
 ) -> tuple[str, str]:
-    by_outcome = {o: [r for r in mine if r.outcome is o] for o in Outcome}
-    if by_outcome[Outcome.FAILED] or by_outcome[Outcome.ERROR]:
+    counted = [r for r in mine if not r.unavailable]
+    by_outcome = {o: [r for r in counted if r.outcome is o] for o in Outcome}
+    stale = [r for r in by_outcome[Outcome.FAILED] if r.stale_deviation]
+    if [r for r in by_outcome[Outcome.FAILED] if not r.stale_deviation] or by_outcome[
+        Outcome.ERROR
+    ]:
         return FAIL, ""
-    passed = by_outcome[Outcome.PASSED]
+    if by_outcome[Outcome.DEVIATION]:
+        return KNOWN_DEVIATION, f"known deviation: {by_outcome[Outcome.DEVIATION][0].deviation}"
+    passed = by_outcome[Outcome.PASSED] + stale
     if passed:
         return (PASS, "") if len(passed) == len(mine) else (PARTIAL, _left_out(mine))
     if not mine:
@@ -146,6 +162,8 @@ def _verdict_of(
 
 def _left_out(mine: list[ItemRecord]) -> str:
     """The most telling reason among tests that neither passed nor failed."""
+    if any(r.unavailable for r in mine):
+        return UNAVAILABLE
     reasons = [r.reason for r in mine if r.outcome is Outcome.SKIPPED and r.reason]
     sources = [r for r in reasons if r.startswith(SOURCE_PREFIX)]
     if sources:
@@ -156,7 +174,9 @@ def _left_out(mine: list[ItemRecord]) -> str:
         return SKIPPED
     deselected = [r.reason for r in mine if r.outcome is Outcome.DESELECTED]
     if deselected:
-        return OUTSIDE_CLASS if all(r == OUTSIDE_CLASS for r in deselected) else DESELECTED
+        if all(r == OUTSIDE_CLASS for r in deselected):
+            return OUTSIDE_CLASS
+        return f"{DESELECTED} ({deselected[0]})" if deselected[0] != DESELECTED else DESELECTED
     return NOT_RUN
 
 
@@ -181,7 +201,9 @@ def build_summary(
         verdict, reason = _verdict_of(
             requirement.conformance_class, claimed, mine, untested.get(requirement.id)
         )
-        failed = [r for r in mine if r.outcome.is_failure]
+        failed = [
+            r for r in mine if r.outcome.is_failure and not (r.stale_deviation or r.unavailable)
+        ]
         verdicts.append(
             RequirementVerdict(
                 id=requirement.id,
@@ -191,7 +213,7 @@ def build_summary(
                 verdict=verdict,
                 reason=reason,
                 tests=len(mine),
-                passed=sum(r.outcome is Outcome.PASSED for r in mine),
+                passed=sum(r.outcome is Outcome.PASSED or r.stale_deviation for r in mine),
                 failed=len(failed),
                 skipped=sum(r.outcome is Outcome.SKIPPED for r in mine),
                 deselected=sum(r.outcome is Outcome.DESELECTED for r in mine),
@@ -207,9 +229,15 @@ def build_summary(
         and not v.reason.startswith(UNTESTABLE)
         and catalog.get(v.id).level in levels
     ]
-    assessed = any(v.verdict in (PASS, FAIL, PARTIAL) for v in verdicts)
+    assessed = any(v.verdict in (PASS, FAIL, PARTIAL, KNOWN_DEVIATION) for v in verdicts)
     if not decision.passes:
         verdict, reason = FAIL, decision.explanation()
+    elif decision.unavailable:
+        verdict = INCOMPLETE
+        reason = (
+            f"the target was unavailable (refused, reset or 502/503/504 after the retries) "
+            f"during {len(decision.unavailable)} test(s); no conformance failure otherwise"
+        )
     elif not assessed:
         verdict, reason = INCOMPLETE, "no requirement was assessed: no test ran to a result"
     elif incomplete:
@@ -233,6 +261,11 @@ def build_summary(
         incomplete=incomplete,
         untracked_failures=untracked,
         rate_limit=dict(rate_limit or {}),
+        stale_deviations=list(decision.stale_deviations),
+        expired_deviations=list(decision.expired_deviations),
+        tests=[record.to_json() for record in records],
+        unavailable=list(decision.unavailable),
+        strict_deviations=decision.strict_deviations,
     )
 
 
@@ -295,19 +328,42 @@ def terminal_lines(summary: ConformanceSummary) -> list[str]:
     lines.append(f"conformance classes claimed: {', '.join(summary.conformance)}")
     if summary.untracked_failures:
         lines.append(f"failing tests that name no requirement: {len(summary.untracked_failures)}")
-    if summary.rate_limit.get("retries"):
+    if summary.rate_limit.get("retries") or summary.rate_limit.get("unavailable_retries"):
         lines.append(rate_limit_line(summary.rate_limit))
+    lines += deviation_lines(summary)
     lines.append(summary.gate_explanation)
     lines.append(verdict_line(summary))
     return lines
 
 
+def deviation_lines(summary: ConformanceSummary) -> list[str]:
+    """What changed about known deviations: entries no longer reproducing, entries expired."""
+    lines = []
+    if summary.stale_deviations:
+        lines.append(
+            f"known deviations that no longer reproduce ({len(summary.stale_deviations)}): "
+            + ", ".join(summary.stale_deviations)
+        )
+    if summary.expired_deviations:
+        lines.append(
+            f"known deviations expired, no longer applied ({len(summary.expired_deviations)}): "
+            + ", ".join(summary.expired_deviations)
+        )
+    return lines
+
+
 def rate_limit_line(record: dict[str, float]) -> str:
-    """`rate limited: 4 retries after 429, 7.0 s waited in all`."""
-    return (
+    """`rate limited: 4 retries after 429, 7.0 s waited in all` (and unavailable retries)."""
+    line = (
         f"rate limited: {int(record.get('retries', 0))} retries after 429, "
         f"{record.get('waited_seconds', 0.0):.1f} s waited in all"
     )
+    if record.get("unavailable_retries"):
+        line += (
+            f"; {int(record['unavailable_retries'])} retries after 502/503/504 or a dropped "
+            "connection"
+        )
+    return line
 
 
 def to_json(summary: ConformanceSummary) -> dict[str, Any]:
@@ -333,8 +389,9 @@ def to_markdown(summary: ConformanceSummary) -> str:
     if summary.verdict == NO_VERDICT:
         return "\n".join(lines) + "\n"
     lines.append(f"- {_counts_line(summary)}")
-    if summary.rate_limit.get("retries"):
+    if summary.rate_limit.get("retries") or summary.rate_limit.get("unavailable_retries"):
         lines.append(f"- {rate_limit_line(summary.rate_limit)}")
+    lines += [f"- {line}" for line in deviation_lines(summary)]
     if summary.incomplete:
         lines += ["", "## Not assessed, at or above the gate (why the run is INCOMPLETE)", ""]
         by_id = {v.id: v for v in summary.verdicts}

@@ -12,17 +12,22 @@ from __future__ import annotations
 import email.utils
 import secrets
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import allure
+import requests
 
 from harness.client import ApiClient
 from harness.passwords import PasswordBook, PasswordPolicy, PolicyBook
 
 USERNAME_PREFIX = "p1conf-"
+# The name every user under test gets; with the username it is the user's profile data.
+GIVEN_NAME = "Conformance"
+FAMILY_NAME = "Suite"
+IMPORT_MEDIA_TYPE = "application/vnd.pingidentity.user.import+json"
 STALE_AFTER = timedelta(hours=2)
 MAX_LISTED_PAGES = 50
 
@@ -79,39 +84,76 @@ class UserRegistry:
         with self._lock:
             return list(self._live.values())
 
-    def create(self, password: str | None = None, force_change: bool = False) -> UserUnderTest:
+    def create(
+        self,
+        password: str | None = None,
+        force_change: bool = False,
+        extra_fields: Mapping[str, Any] | None = None,
+    ) -> UserUnderTest:
         """Create a user; with `password` "valid", also set a policy-conformant password.
 
         The password is set with the set operation (`forceChange` as given) and must answer 200.
+        `extra_fields` go into the create body as they are (a user variant: `identityProvider`
+        for a user of an external identity provider, `enabled: false` for a disabled one).
         """
-        with self._lock:
-            self._counter += 1
-            username = f"{self.prefix}{self._counter}"
-        body = {
-            "username": username,
-            "email": f"{username}@example.com",
-            "name": {"given": "Conformance", "family": "Suite"},
-        }
+        username = self.next_username()
+        body = {**self._profile(username), **(extra_fields or {})}
         response = self._api.post_json(self._api.env_url("users"), body)
         if response.status_code not in (200, 201):
             raise UserSetupError(self._explain("creating a user under test", response.status_code))
-        created = response.json()
-        user_id = created.get("id") if isinstance(created, dict) else None
-        if not isinstance(user_id, str) or not user_id:
+        user = self._track(response, username)
+        if user is None:
             raise UserSetupError("creating a user under test answered without a user id")
-        user = UserUnderTest(id=user_id, username=username)
-        with self._lock:
-            self._live[user_id] = user
-            self.created += 1
         if password is not None:
             self.set_password(user, password, force_change)
         return user
 
     def next_username(self) -> str:
-        """A fresh username with this run's prefix, for users a generated request creates."""
+        """The username the next user of this run gets."""
         with self._lock:
             self._counter += 1
             return f"{self.prefix}{self._counter}"
+
+    def import_user(
+        self, username: str, password: dict[str, Any]
+    ) -> tuple[UserUnderTest | None, requests.Response]:
+        """Import a user with a `password` sub-object (the user.import+json media type).
+
+        Returns the user (tracked for deletion; None when the target created none) and the
+        answer, whatever its status: the import itself is what the caller checks.
+        """
+        body = {**self._profile(username), "password": password}
+        response = self._api.request(
+            "POST", self._api.env_url("users"), json_body=body, content_type=IMPORT_MEDIA_TYPE
+        )
+        user = self._track(response, username) if response.status_code in (200, 201) else None
+        return user, response
+
+    def default_policy(self) -> PasswordPolicy:
+        """The environment's default password policy (a user about to be imported has it)."""
+        return self._policies.default()
+
+    @staticmethod
+    def _profile(username: str) -> dict[str, Any]:
+        return {
+            "username": username,
+            "email": f"{username}@example.com",
+            "name": {"given": GIVEN_NAME, "family": FAMILY_NAME},
+        }
+
+    def _track(self, response: requests.Response, username: str) -> UserUnderTest | None:
+        try:
+            created = response.json()
+        except ValueError:
+            return None
+        user_id = created.get("id") if isinstance(created, dict) else None
+        if not isinstance(user_id, str) or not user_id:
+            return None
+        user = UserUnderTest(id=user_id, username=username)
+        with self._lock:
+            self._live[user_id] = user
+            self.created += 1
+        return user
 
     def adopt(self, user_id: str, username: str) -> UserUnderTest:
         """Track a user created by other means (a generated request) so that it is deleted."""
@@ -175,8 +217,25 @@ class UserRegistry:
                 failed.append(user.id)
         return failed
 
-    def delete_stale(self) -> int:
-        """Delete leftovers of earlier runs: prefix match AND created over two hours ago.
+    def delete_untracked(self) -> int:
+        """Delete users with this run's own prefix that the run lost track of; returns how many.
+
+        A run interrupted between the target's answer to a user creation and the registry
+        noting it leaves a user no list holds; the username (`p1conf-<run id>-…`) still says
+        whose it is.
+        """
+        removed = 0
+        known = {user.id for user in self.live}
+        for user, _now in self._listed_with_prefix():
+            user_id = user.get("id")
+            if not str(user.get("username", "")).startswith(self.prefix):
+                continue
+            if isinstance(user_id, str) and user_id not in known and self.delete_foreign(user_id):
+                removed += 1
+        return removed
+
+    def delete_stale(self, older_than: timedelta = STALE_AFTER) -> int:
+        """Delete leftovers of earlier runs: prefix match AND created longer ago than that.
 
         "Now" is the target's own clock (the `Date` header of the list answer) when it sends
         one, so a skewed local clock cannot make a fresh user look stale.
@@ -187,7 +246,7 @@ class UserRegistry:
             if username.startswith(self.prefix):
                 continue
             created_at = parse_timestamp(user.get("createdAt"))
-            if created_at is None or now - created_at <= STALE_AFTER:
+            if created_at is None or now - created_at <= older_than:
                 continue
             if isinstance(user.get("id"), str) and self.delete_foreign(user["id"]):
                 removed += 1
@@ -259,9 +318,17 @@ class UserFactory:
         self._registry = registry
         self._mine: list[str] = []
 
-    def create(self, password: str | None = None, force_change: bool = False) -> UserUnderTest:
-        """A new user under test; `password="valid"` also sets a policy-conformant password."""
-        user = self._registry.create(password=None)
+    def create(
+        self,
+        password: str | None = None,
+        force_change: bool = False,
+        extra_fields: Mapping[str, Any] | None = None,
+    ) -> UserUnderTest:
+        """A new user under test; `password="valid"` also sets a policy-conformant password.
+
+        `extra_fields` are more create-user body fields (see `UserRegistry.create`).
+        """
+        user = self._registry.create(password=None, extra_fields=extra_fields)
         self._mine.append(user.id)
         if password is not None:
             self._registry.set_password(user, password, force_change)
@@ -270,6 +337,23 @@ class UserFactory:
     def policy_of(self, user: UserUnderTest) -> PasswordPolicy:
         """The user's password policy as the target reports it."""
         return self._registry.policy_of(user)
+
+    def next_username(self) -> str:
+        """The username the next user of this run gets (for an import)."""
+        return self._registry.next_username()
+
+    def default_policy(self) -> PasswordPolicy:
+        """The environment's default password policy."""
+        return self._registry.default_policy()
+
+    def import_user(
+        self, username: str, password: dict[str, Any]
+    ) -> tuple[UserUnderTest | None, requests.Response]:
+        """Import a user with a password; it is deleted when the test ends."""
+        user, response = self._registry.import_user(username, password)
+        if user is not None:
+            self._mine.append(user.id)
+        return user, response
 
     def cleanup(self) -> list[str]:
         """Delete this test's users, each as a named step; returns the ids not deleted."""

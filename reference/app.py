@@ -39,7 +39,7 @@ from reference.errors import (
 from reference.hashing import PasswordHasher
 from reference.http_support import error_response
 from reference.passwords import PasswordService
-from reference.rate_limit import RateLimitMiddleware, TokenBucket
+from reference.rate_limit import RateLimit, RateLimitMiddleware, TokenBucket
 from reference.store import Store
 from reference.tokens import TokenService
 from reference.users import UserService
@@ -77,6 +77,8 @@ def routes(config: ReferenceConfig) -> list[BaseRoute]:
                 methods=["GET"],
             ),
             Route("/__reference/clock", control_routes.advance_clock, methods=["POST"]),
+            Route("/__reference/tokens", control_routes.mint_token, methods=["POST"]),
+            Route("/__reference/rate-limit", control_routes.set_rate_limit, methods=["POST"]),
         ]
     return table
 
@@ -111,11 +113,10 @@ def create_app(config: ReferenceConfig | None = None) -> Starlette:
     passwords = PasswordService(
         store, environment, PasswordHasher(config.hash_profile), config.clock
     )
-    middleware = []
-    if config.rate_limit_per_second:
-        middleware.append(
-            Middleware(RateLimitMiddleware, bucket=TokenBucket(config.rate_limit_per_second))
-        )
+    rate_limit = RateLimit(
+        TokenBucket(config.rate_limit_per_second) if config.rate_limit_per_second else None
+    )
+    middleware = [Middleware(RateLimitMiddleware, limit=rate_limit)]
     app = Starlette(
         routes=routes(config),
         middleware=middleware,
@@ -129,6 +130,7 @@ def create_app(config: ReferenceConfig | None = None) -> Starlette:
     app.state.environment = environment
     app.state.store = store
     app.state.clock = config.clock
+    app.state.rate_limit = rate_limit
     app.state.passwords = passwords
     app.state.users = UserService(passwords)
     app.state.tokens = TokenService(ttl_seconds=config.token_ttl_seconds)

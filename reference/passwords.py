@@ -486,6 +486,10 @@ class PasswordService:
             self._refuse_locked(state)
             assert user.password is not None
             matches = self.hasher.verify(user.password, password)
+            if matches and user.failure_count == 0 and not user.locked:
+                # Nothing to record (no failures to reset, no lock to lift): the check takes
+                # effect at the snapshot, so it needs no write transaction.
+                return self.view(user)
             outcome = self._write_user(env_id, user_id, self._count_check(matches), user.password)
             if isinstance(outcome, ApiError):
                 raise outcome

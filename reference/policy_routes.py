@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from reference import representations
+from reference import control_routes, representations
 from reference.environment import Environment
 from reference.errors import not_found
 from reference.http_support import HalResponse, api_base, authorize
@@ -36,4 +36,8 @@ async def environment(request: Request) -> Response:
     """Reads the environment (enough for a client to tell that it exists)."""
     env_id = request.path_params["env_id"]
     authorize(request, env_id)
-    return HalResponse(representations.environment(api_base(request), env_id))
+    body = representations.environment(api_base(request), env_id)
+    link = control_routes.test_routes_link(request)
+    if link is not None:
+        body["_links"][control_routes.TEST_ROUTES_RELATION] = link
+    return HalResponse(body)

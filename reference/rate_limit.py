@@ -1,5 +1,8 @@
 """An optional token-bucket rate limit across the API (``/v1/...``).
 
+The limit lives in a ``RateLimit`` holder on ``app.state.rate_limit``: set at start from the
+configuration, and switchable at run time by the test route ``POST /__reference/rate-limit``.
+
 A request over the limit gets 429 REQUEST_LIMITED with ``Retry-After`` in whole seconds (at least
 1) and a LIMIT_EXCEEDED detail. The bucket holds one second's worth of requests (at least one)
 and refills continuously; it runs on real monotonic time, not the reference clock.
@@ -66,16 +69,28 @@ def limited(wait_seconds: float) -> ApiError:
     )
 
 
-class RateLimitMiddleware:
-    """Applies a TokenBucket to every HTTP request whose path starts with ``/v1/``."""
+class RateLimit:
+    """The current limit: a TokenBucket, or None for no limit."""
 
-    def __init__(self, app: ASGIApp, bucket: TokenBucket) -> None:
-        self.app = app
+    def __init__(self, bucket: TokenBucket | None = None) -> None:
         self.bucket = bucket
 
+    def set_rate(self, per_second: float | None) -> None:
+        """Limits to ``per_second`` requests (a fresh, full bucket), or lifts the limit (None)."""
+        self.bucket = TokenBucket(per_second) if per_second else None
+
+
+class RateLimitMiddleware:
+    """Applies the current RateLimit to every HTTP request whose path starts with ``/v1/``."""
+
+    def __init__(self, app: ASGIApp, limit: RateLimit) -> None:
+        self.app = app
+        self.limit = limit
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith("/v1/"):
-            wait = self.bucket.take()
+        bucket = self.limit.bucket
+        if bucket is not None and scope["type"] == "http" and scope["path"].startswith("/v1/"):
+            wait = bucket.take()
             if wait > 0:
                 await error_response(limited(wait))(scope, receive, send)
                 return

@@ -4,9 +4,18 @@ Each thread gets its own connection to one shared database: for ":memory:" a pri
 ``file:<unique>?mode=memory&cache=shared`` database that a keeper connection holds open; for a
 file, WAL journaling. ``write`` runs a function inside ``BEGIN IMMEDIATE`` so a read-modify-write
 (e.g. counting a failed check) is atomic across threads and processes; ``read`` runs one in a
-plain transaction for a consistent snapshot. Both retry the whole function when SQLite reports
-the database busy or locked (shared-cache in-memory databases report conflicts immediately
-instead of waiting), so the functions passed in must re-read what they modify.
+plain transaction for a consistent snapshot.
+
+Transactions of this process queue on a fair lock instead of on SQLite's locks: ``write`` holds
+``Store._lock`` (a ``FairLock``) alone from ``BEGIN IMMEDIATE`` to ``COMMIT``; for the shared-cache
+in-memory database (where a reader conflicts with an open write: table locks) ``read`` holds it
+shared with other reads. SQLite never waits well for a lock: shared-cache conflicts fail at once,
+and the busy handler of a file polls with sleeps of up to 100 ms, so a retrying caller could sleep
+through many sub-millisecond transactions of its rivals and stall for up to a second under
+concurrent load (measured; see README.md, "Storage and concurrency"). The fair lock hands itself
+to the longest waiter the moment it is released. Both still retry the whole function when SQLite
+reports the database busy or locked (another process using the same file), so the functions
+passed in must re-read what they modify.
 """
 
 from __future__ import annotations
@@ -17,8 +26,9 @@ import sqlite3
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -106,6 +116,82 @@ class HistoryEntry:
 
     password: str
     changed_at: float
+
+
+class FairLock:
+    """A readers-writer lock that admits its waiters in arrival order.
+
+    ``exclusive()`` is one writer alone; ``shared()`` runs alongside other shared holders. A
+    release hands the lock straight to the longest waiter (and to every shared waiter queued
+    right behind it), so nobody can barge ahead: with ``threading.Lock`` the releasing thread,
+    which still holds the GIL, takes the lock again at once, and under load one waiter can lose
+    the race for seconds. Not re-entrant: a thread that asks again while holding it gets a
+    RuntimeError rather than waiting forever.
+    """
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._readers = 0
+        self._writer = False
+        self._queue: deque[tuple[bool, threading.Lock]] = deque()  # (exclusive, turn)
+        self._holding = threading.local()
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Holds the lock alone."""
+        with self._held(exclusive=True):
+            yield
+
+    @contextmanager
+    def shared(self) -> Iterator[None]:
+        """Holds the lock together with other shared holders, never with an exclusive one."""
+        with self._held(exclusive=False):
+            yield
+
+    @contextmanager
+    def _held(self, *, exclusive: bool) -> Iterator[None]:
+        if getattr(self._holding, "active", False):
+            raise RuntimeError("a store transaction cannot start inside another one")
+        self._acquire(exclusive)
+        self._holding.active = True
+        try:
+            yield
+        finally:
+            self._holding.active = False
+            self._release(exclusive)
+
+    def _acquire(self, exclusive: bool) -> None:
+        with self._mutex:
+            free = not self._writer and not self._queue and (not exclusive or self._readers == 0)
+            if free:
+                self._take(exclusive)
+                return
+            turn = threading.Lock()
+            turn.acquire()
+            self._queue.append((exclusive, turn))
+        turn.acquire()  # released by the thread that hands the lock over
+
+    def _take(self, exclusive: bool) -> None:
+        if exclusive:
+            self._writer = True
+        else:
+            self._readers += 1
+
+    def _release(self, exclusive: bool) -> None:
+        with self._mutex:
+            if exclusive:
+                self._writer = False
+            else:
+                self._readers -= 1
+            while self._queue and not self._writer:
+                wants_exclusive, turn = self._queue[0]
+                if wants_exclusive and self._readers:
+                    break
+                self._queue.popleft()
+                self._take(wants_exclusive)
+                turn.release()  # that waiter holds the lock now
+                if wants_exclusive:
+                    break
 
 
 class StoreRetryExhausted(RuntimeError):
@@ -207,6 +293,8 @@ class Store:
         else:
             self._target = db_path
         self._local = threading.local()
+        # Writes hold it alone; in memory, reads share it (see the module docstring).
+        self._lock = FairLock()
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
         self._keeper = self._connect()
@@ -238,18 +326,27 @@ class Store:
 
     def read(self, work: Callable[[Transaction], T]) -> T:
         """Runs ``work`` in a read transaction and returns its result."""
-        return self._run(work, "BEGIN")
+        return self._run(work, "BEGIN", exclusive=False)
 
     def write(self, work: Callable[[Transaction], T]) -> T:
         """Runs ``work`` in a ``BEGIN IMMEDIATE`` transaction; commits unless it raises."""
-        return self._run(work, "BEGIN IMMEDIATE")
+        return self._run(work, "BEGIN IMMEDIATE", exclusive=True)
 
-    def _run(self, work: Callable[[Transaction], T], begin: str) -> T:
+    def _lock_for(self, exclusive: bool) -> AbstractContextManager[None]:
+        """A write holds the lock alone; an in-memory read shares it; a WAL file's read needs
+        none (WAL readers neither block a writer nor wait for one)."""
+        if exclusive:
+            return self._lock.exclusive()
+        if self._memory:
+            return self._lock.shared()
+        return nullcontext()
+
+    def _run(self, work: Callable[[Transaction], T], begin: str, *, exclusive: bool) -> T:
         deadline = time.monotonic() + RETRY_DEADLINE_SECONDS
         delay = 0.001
         while True:
             try:
-                with self._transaction(begin) as transaction:
+                with self._lock_for(exclusive), self._transaction(begin) as transaction:
                     return work(transaction)
             except sqlite3.OperationalError as exc:
                 text = str(exc)

@@ -70,8 +70,15 @@ class TokenService:
         self._ttl = ttl_seconds
         self._now = now
 
-    def issue(self, *, issuer: str, env_id: str, client_id: str) -> IssuedToken:
-        """Returns a signed token for the client in the environment."""
+    def issue(
+        self, *, issuer: str, env_id: str, client_id: str, ttl_seconds: int | None = None
+    ) -> IssuedToken:
+        """Returns a signed token for the client in the environment.
+
+        ``ttl_seconds`` overrides the service's lifetime; a negative value makes a token that is
+        already expired (test routes mint those to probe how the API treats them).
+        """
+        ttl = self._ttl if ttl_seconds is None else ttl_seconds
         issued_at = int(self._now())
         claims = {
             "iss": issuer,
@@ -79,10 +86,10 @@ class TokenService:
             "client_id": client_id,
             "env": env_id,
             "iat": issued_at,
-            "exp": issued_at + self._ttl,
+            "exp": issued_at + ttl,
             "jti": secrets.token_hex(8),
         }
-        return IssuedToken(self._sign(claims), self._ttl)
+        return IssuedToken(self._sign(claims), ttl)
 
     def _sign(self, claims: dict[str, Any]) -> str:
         header = _b64url(json.dumps(HEADER, separators=(",", ":")).encode())

@@ -62,6 +62,7 @@ def target_environment(reference: RunningReference) -> dict[str, str]:
         "PINGONE_ENV_ID": reference.env_id,
         "PINGONE_CLIENT_ID": reference.client_id,
         "PINGONE_CLIENT_SECRET": reference.client_secret,
+        "PINGONE_TEST_ROUTES_URL": f"{reference.auth_base_url}/__reference",
     }
 
 

@@ -19,9 +19,11 @@ from typing import Any
 import pytest
 
 from tests.conftest import REPO
-from tests.faults.catalog import CATALOG, CHECK_CALLS
+from tests.faults.catalog import get as fault_named
 from tests.faults.rewriting import ASGIApp, Exchange, Match, Receive, Scope, Send, rewrite
-from tests.faults.runner import run_suites
+from tests.suite_runs import run_suites
+
+CHECK_CALLS = Match.for_operation("check")
 
 RULES: list[dict[str, Any]] = json.loads((REPO / "allure-categories.json").read_text())[
     "categories"
@@ -35,6 +37,10 @@ def category_of(result: dict[str, Any]) -> str | None:
     for rule in RULES:
         if result.get("status") not in rule["statuses"]:
             continue
+        if rule.get("messageless"):
+            if not any(texts):
+                return str(rule["name"])
+            continue
         pattern = rule.get("pattern")
         if pattern is None or any(re.search(pattern, text) for text in texts):
             return str(rule["name"])
@@ -42,7 +48,7 @@ def category_of(result: dict[str, Any]) -> str | None:
 
 
 def _catalog(name: str) -> Callable[[ASGIApp], ASGIApp]:
-    return next(fault for fault in CATALOG if fault.name == name).wrap
+    return fault_named(name).apply
 
 
 def _answer_429(exchange: Exchange) -> None:
@@ -88,6 +94,21 @@ def _refuse_users(exchange: Exchange) -> None:
     exchange.body = {"id": "y", "code": "ACCESS_FAILED", "message": "Forbidden"}
 
 
+def _clean(app: ASGIApp) -> ASGIApp:
+    return app
+
+
+# A deviations file claiming that the clean reference fails P1-CHECK-002: it does not, so the
+# strict xfail passes (XPASS) and the test fails with no message.
+STALE_DEVIATION = """
+deviations:
+  - target: category-test
+    requirement: P1-CHECK-002
+    reason: claimed to answer 200 to a wrong password
+    link: https://example.test/issues/1
+    expires: 2999-12-31
+"""
+
 # category → (how to produce it, which tests to run)
 PRODUCERS: dict[str, tuple[Callable[[ASGIApp], ASGIApp], str]] = {
     "Target unavailable": (_drop_connection, "P1-CHECK-002"),
@@ -97,6 +118,7 @@ PRODUCERS: dict[str, tuple[Callable[[ASGIApp], ASGIApp], str]] = {
     ),
     "Server errors (5xx)": (_catalog("check-crashes-on-wrong-password"), "P1-CHECK-002"),
     "Body does not match its JSON Schema": (_catalog("error-without-id"), "P1-CHECK-002"),
+    "Known deviation no longer reproduces (strict XPASS)": (_clean, "P1-CHECK-002"),
     "Conformance failures": (_catalog("set-ignores-force-change"), "P1-SET-002"),
     "Suite or environment errors (broken)": (
         lambda app: rewrite(app, USER_CREATION, on_response=_refuse_users),
@@ -113,10 +135,16 @@ def test_every_rule_has_a_producer() -> None:
 def test_a_real_failure_lands_in_its_category(category: str, tmp_path: Path) -> None:
     wrap, requirement = PRODUCERS[category]
     results = tmp_path / "allure-results"
+    deviations = tmp_path / "deviations.yaml"
+    deviations.write_text(STALE_DEVIATION if wrap is _clean else "deviations: []\n")
     run = run_suites(
         tmp_path,
         wrap=wrap,
-        suite_args=("--gate", "observed", "--alluredir", str(results), "-k", requirement),
+        suite_args=(
+            *("--gate", "observed", "--alluredir", str(results), "-k", requirement),
+            *("--deviations", str(deviations), "--target-name", "category-test"),
+            "--strict-deviations",
+        ),
         timeout=110,
     )
     assert run.exit_code != 0, run.output[-2000:]

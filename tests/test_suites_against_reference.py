@@ -96,10 +96,12 @@ def _spellings(secret: str) -> set[str]:
     return {secret, quote(secret, safe=""), quote_plus(secret), json.dumps(secret)[1:-1]}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=["serial", "two-workers"])
 def suite_run(
+    request: pytest.FixtureRequest,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> tuple[PytestRun, SecretRecorder, Path, dict[str, str]]:
+    """The suites run once serially and once with two xdist workers, JUnit XML included."""
     from reference.config import ReferenceConfig
     from reference.server import start_reference
 
@@ -124,6 +126,9 @@ def suite_run(
                 str(workdir / "allure-results"),
                 "--summary-dir",
                 str(workdir / "summary"),
+                "--junitxml",
+                str(workdir / "junit.xml"),
+                *(["-n", "2"] if request.param == "two-workers" else []),
             ],
             env=env,
             timeout=SUITE_RUN_TIMEOUT,
@@ -195,7 +200,11 @@ def test_exchanges_are_attached_with_a_token_free_curl_reproducer(
     attachments = [p.read_text(errors="replace") for p in results.glob("*-attachment*")]
     curls = [text for text in attachments if text.startswith("curl ")]
     assert curls, "no curl reproducer was attached"
-    assert all("$PINGONE_ACCESS_TOKEN" in text for text in curls)
+    # The security suite sends requests without a token or with a refused non-Bearer credential:
+    # those reproducers have no token to stand in for. Every Bearer one uses the variable.
+    bearer = [text for text in curls if "Authorization: Bearer" in text]
+    assert bearer, "no curl reproducer of an authenticated request was attached"
+    assert all("Authorization: Bearer $PINGONE_ACCESS_TOKEN" in text for text in bearer)
     requests = [text for text in attachments if "Authorization: [REDACTED]" in text]
     assert requests, "no redacted request was attached"
     assert any('"value": "[REDACTED]"' in text for text in attachments)

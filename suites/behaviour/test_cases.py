@@ -18,6 +18,7 @@ from harness.client import ApiClient
 from harness.passwords import PasswordBook
 from harness.requirements import RequirementCatalog
 from harness.schemas import SchemaStore
+from harness.sources import Sources
 from harness.users import UserFactory
 
 CASES = load_case_dir(Path(__file__).parent / "cases")
@@ -31,6 +32,7 @@ def test_behaviour_case(
     passwords: PasswordBook,
     schemas: SchemaStore,
     requirement_catalog: RequirementCatalog,
+    sources: Sources,
 ) -> None:
     """The target answers each step of the case as its requirements state."""
     allure.dynamic.title(case["description"])
@@ -38,4 +40,4 @@ def test_behaviour_case(
     allure.dynamic.description(
         "\n\n".join(f"**{r.id}** ({r.level.value}): {r.quote}\n\n{r.source}" for r in quotes)
     )
-    CaseRunner(api, user_factory, passwords, schemas).run(case)
+    CaseRunner(api, user_factory, passwords, schemas, sources=sources).run(case)

@@ -10,7 +10,14 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
+
+from harness.operations import OperationTable
+
+# Every password operation shares one URL, `…/users/{userID}/password`; the method and the media
+# type (from the operation table) tell them apart.
+PASSWORD_PATH_SUFFIX = "/password"
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -40,19 +47,52 @@ class Exchange:
         return None
 
 
+@cache
+def operation_table() -> OperationTable:
+    """The operation table (`schemas/operations.yaml`), read once per process."""
+    return OperationTable.load()
+
+
 @dataclass(frozen=True)
 class Match:
-    """Which exchanges a rewrite applies to. Empty fields match anything."""
+    """Which exchanges a rewrite applies to. Empty fields match anything.
+
+    Build it from the operation table rather than spelling methods and media types out:
+    `Match.for_operation("check")`, `Match.for_operations("set", "setValue")`,
+    `Match.password_calls()` (every operation on `…/password`), `Match()` (every exchange).
+    """
 
     method: str = ""
     media_type: str = ""
     path_suffix: str = ""
+    alt_media_types: tuple[str, ...] = ()
+
+    @classmethod
+    def for_operation(cls, name: str) -> Match:
+        """The exchanges of one password operation, as `schemas/operations.yaml` defines it.
+
+        An operation without a body (read) matches on method and path only. Operations that
+        share a media type (resetSelf and resetAdmin) cannot be told apart here.
+        """
+        operation = operation_table().get(name)
+        return cls(
+            method=operation.method,
+            media_type=operation.media_type or "",
+            path_suffix=PASSWORD_PATH_SUFFIX,
+            alt_media_types=operation.alt_media_types,
+        )
+
+    @classmethod
+    def password_calls(cls) -> Match:
+        """Every exchange on `…/users/{userID}/password`, whatever the operation."""
+        return cls(path_suffix=PASSWORD_PATH_SUFFIX)
 
     def accepts(self, method: str, path: str, media_type: str) -> bool:
         """True when the exchange is one this rewrite is for."""
+        wanted = {t.lower() for t in (self.media_type, *self.alt_media_types) if t}
         return (
             (not self.method or method == self.method)
-            and (not self.media_type or media_type == self.media_type.lower())
+            and (not wanted or media_type in wanted)
             and (not self.path_suffix or path.endswith(self.path_suffix))
         )
 

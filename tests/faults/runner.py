@@ -1,37 +1,75 @@
-"""Runs the conformance suites, in a child pytest, against a reference started here.
+"""Runs the suites against the reference, clean or with one fault, several runs at a time.
 
-The child run treats the reference as an external target (URLs, environment id and client
-credentials through the environment), exactly as a team pointing the suite at a tenant would.
+Each run is a worker process (tests/faults/worker.py) bounded by its own timeout; a pool of
+threads keeps `jobs` workers busy (default: one per core). Two ways to run:
+
+- the **catch check** (`make test`, tests/test_fault_catalog.py): per fault, only the suite
+  tests covering the requirements it names, stopping once each has a failing test;
+- the **full matrix** (`make faults`, tests/faults/matrix.py): every fault, every suite test.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import threading
+import time
+from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from reference.config import ReferenceConfig
-from reference.server import start_reference
-from tests.faults.rewriting import ASGIApp
+from tests.faults.fault import Fault
 
 REPO = Path(__file__).resolve().parents[2]
-SUITES = "suites"
-# Every level gates in a fault run: a fault caught only by a SHOULD or OBSERVED check still has
-# to turn the run red, or the catalog could not tell a caught fault from a missed one.
-DEFAULT_SUITE_ARGS: tuple[str, ...] = ("--gate", "observed")
+# Time for the worker to start a reference and stop it again, on top of the suites' own time.
+WORKER_MARGIN_SECONDS = 15.0
+
+
+def default_jobs() -> int:
+    """One run per core this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run: which fault (None: clean), which tests, how long at most."""
+
+    fault: Fault | None = None
+    only_requirements: tuple[str, ...] = ()
+    stop_when_covered: bool = False
+    timeout: float = 600.0
+    attempt: int = 0  # a rerun of an equal spec is a new run (tests/faults/matrix.py)
+    conformance: str | None = None  # run only this class's suite (`--conformance`)
+
+    @property
+    def label(self) -> str:
+        """The fault's name, or "clean"."""
+        return self.fault.name if self.fault is not None else "clean"
+
+    @classmethod
+    def catch_check(cls, fault: Fault, timeout: float) -> RunSpec:
+        """Only the tests covering what the fault names; stop once each has a failing test."""
+        selected = tuple(dict.fromkeys((*fault.catches, *fault.catch_with)))
+        return cls(fault, selected, stop_when_covered=True, timeout=timeout)
 
 
 @dataclass(frozen=True)
 class SuiteRun:
-    """What one child run of the suites produced."""
+    """What one run of the suites produced."""
 
     exit_code: int
     records: dict[str, dict[str, object]]
     output: str
+    seconds: float = 0.0
+    applied: bool = True
+    problems: tuple[str, ...] = field(default=())
 
     def outcomes(self, outcome: str) -> set[str]:
         """Node ids of the tests that ended with `outcome`."""
@@ -45,52 +83,119 @@ class SuiteRun:
                 failed.update(str(r) for r in rec["requirements"])  # type: ignore[attr-defined]
         return failed
 
+    def tail(self, characters: int = 3000) -> str:
+        """The end of the run's output, for assertion messages."""
+        return self.output[-characters:]
 
-def run_suites(
-    workdir: Path,
-    wrap: Callable[[ASGIApp], ASGIApp] | None = None,
-    suite_args: Sequence[str] = DEFAULT_SUITE_ARGS,
-    timeout: float = 600,
-) -> SuiteRun:
-    """Start a reference (optionally wrapped by a fault), run the suites at it, collect outcomes."""
-    record = workdir / "record.json"
-    config = ReferenceConfig(hash_profile="fast", test_routes=True)
-    with start_reference(config, host="127.0.0.1", port=0, app_wrapper=wrap) as ref:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PINGONE_")}
-        env.update(
-            PINGONE_API_URL=ref.api_base_url,
-            PINGONE_AUTH_URL=ref.auth_base_url,
-            PINGONE_ENV_ID=ref.env_id,
-            PINGONE_CLIENT_ID=ref.client_id,
-            PINGONE_CLIENT_SECRET=ref.client_secret,
-        )
+
+class FaultRunner:
+    """Runs `RunSpec`s in worker processes, `jobs` at a time, in submission order.
+
+    `submit` returns at once; `Future.result()` waits for that run. A run that exceeds its
+    timeout is killed (its whole process group) and comes back with exit code -2. `close()`
+    cancels what has not started and kills what is running.
+    """
+
+    def __init__(self, workdir: Path, jobs: int | None = None) -> None:
+        self.workdir = workdir
+        self.jobs = jobs or default_jobs()
+        self._pool = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="fault-run")
+        self._running: set[subprocess.Popen[bytes]] = set()
+        self._lock = threading.Lock()
+        self._futures: dict[RunSpec, Future[SuiteRun]] = {}
+        self._closed = False
+
+    def submit(self, spec: RunSpec) -> Future[SuiteRun]:
+        """Queue a run (once per spec; submitting an equal spec again returns its future)."""
+        with self._lock:
+            if spec not in self._futures:
+                workdir = self.workdir / f"{len(self._futures):03d}-{spec.label}-{spec.attempt}"
+                self._futures[spec] = self._pool.submit(self._run, spec, workdir)
+            return self._futures[spec]
+
+    def run_all(self, specs: Iterable[RunSpec]) -> dict[str, SuiteRun]:
+        """Run every spec (in parallel) and wait for all of them; results by label."""
+        futures = [(spec.label, self.submit(spec)) for spec in specs]
+        return {label: future.result() for label, future in futures}
+
+    def close(self) -> None:
+        """Cancel queued runs, kill running ones, wait for the threads."""
+        with self._lock:
+            self._closed = True
+            running = list(self._running)
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        for process in running:
+            _kill_group(process)
+        self._pool.shutdown(wait=True)
+
+    def __enter__(self) -> FaultRunner:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _run(self, spec: RunSpec, workdir: Path) -> SuiteRun:
+        workdir.mkdir(parents=True, exist_ok=True)
         command = [
             sys.executable,
             "-m",
-            "pytest",
-            SUITES,
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "-p",
-            "tests.faults.recorder",
-            "--fault-record",
-            str(record),
-            "--summary-dir",
+            "tests.faults.worker",
+            "--workdir",
             str(workdir),
-            *suite_args,
+            "--timeout",
+            str(spec.timeout),
         ]
-        done = subprocess.run(
-            command,
-            check=False,
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
-        output = done.stdout + done.stderr
-        for secret in (ref.client_secret,):
-            output = output.replace(secret, "[REDACTED]")
-    records = json.loads(record.read_text()) if record.exists() else {}
-    return SuiteRun(done.returncode, records, output)
+        if spec.fault is not None:
+            command += ["--fault", spec.fault.name]
+        if spec.conformance:
+            command += ["--conformance", spec.conformance]
+        if spec.only_requirements:
+            command += ["--only-requirements", ",".join(spec.only_requirements)]
+            if spec.stop_when_covered:
+                command.append("--stop-when-covered")
+        started = time.monotonic()
+        with self._lock:
+            if self._closed:
+                return SuiteRun(-3, {}, "cancelled", applied=False)
+            process = subprocess.Popen(
+                command,
+                cwd=REPO,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group: a timeout kills the suites too
+            )
+            self._running.add(process)
+        try:
+            worker_output, _ = process.communicate(timeout=spec.timeout + WORKER_MARGIN_SECONDS)
+        except subprocess.TimeoutExpired:
+            _kill_group(process)
+            process.communicate()
+            return SuiteRun(
+                -2, {}, f"{spec.label}: no result within {spec.timeout:.0f} s; killed", applied=True
+            )
+        finally:
+            with self._lock:
+                self._running.discard(process)
+        return _collect(workdir, worker_output.decode(errors="replace"), started)
+
+
+def _collect(workdir: Path, worker_output: str, started: float) -> SuiteRun:
+    result_file, record_file = workdir / "run.json", workdir / "record.json"
+    if not result_file.exists():
+        return SuiteRun(-1, {}, f"the worker wrote no result:\n{worker_output}", applied=False)
+    result = json.loads(result_file.read_text())
+    records = json.loads(record_file.read_text()) if record_file.exists() else {}
+    return SuiteRun(
+        exit_code=int(result["exit_code"]),
+        records=records,
+        output=str(result["output"]) + worker_output,
+        seconds=round(time.monotonic() - started, 2),
+        applied=bool(result["applied"]),
+    )
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass

@@ -26,6 +26,7 @@ from harness.redaction import Redactor
 from harness.requirements import RequirementCatalog
 from harness.schemas import SchemaStore
 from harness.users import UserFactory, UserRegistry, UserUnderTest, new_run_id
+from reference import encodings as reference_encodings
 from reference.policies import BUILT_IN_POLICIES
 from reference.server import RunningReference
 from tests.conftest import REPO, ReferenceStarter
@@ -35,7 +36,20 @@ CASE_FILES = sorted(CASES_DIR.glob("*.yaml"))
 
 
 def test_there_are_case_files() -> None:
-    assert [path.name for path in CASE_FILES] == ["check-password.yaml", "set-password.yaml"]
+    assert {
+        "check-password.yaml",
+        "import-user.yaml",
+        "password-policy.yaml",
+        "read-password-state.yaml",
+        "set-password.yaml",
+        "set-value.yaml",
+        "unlock.yaml",
+        "force-change.yaml",
+        "reset-admin.yaml",
+        "reset-self.yaml",
+        "recover.yaml",
+        "send-recovery-code.yaml",
+    } <= {path.name for path in CASE_FILES}
 
 
 @pytest.mark.parametrize("path", CASE_FILES, ids=lambda path: path.name)
@@ -58,9 +72,10 @@ def test_case_files_hold_no_password() -> None:
     for path in CASE_FILES:
         for case in load_case_file(path)["cases"]:
             steps = case.get("steps") or [case]
-            for step in steps:
-                body = step["request"].get("body") or {}
-                for key in ("value", "password", "newPassword", "currentPassword"):
+            bodies = [step.get("request", {}).get("body") or {} for step in steps]
+            bodies.append(case["user"].get("import") or {})
+            for body in bodies:
+                for key in ("value", "password", "newPassword", "currentPassword", "recoveryCode"):
                     if key in body:
                         assert str(body[key]).startswith("<"), (path.name, case["description"])
 
@@ -276,5 +291,65 @@ def test_failures_remaining_cases_skip_without_lockout(
     harness = Harness(start_known_reference(policy_overrides={"lockout": None}))
     case = _cases("check-password.yaml")["a wrong password reports failuresRemaining"]
     with pytest.raises(pytest.skip.Exception, match="no lockout"):
+        harness.runner.run(case)
+    harness.factory.cleanup()
+
+
+def test_set_family_placeholders_violate_encode_and_remember() -> None:
+    redactor = Redactor()
+    passwords = PasswordBook(redactor)
+    runner = CaseRunner(None, None, passwords, SchemaStore())  # type: ignore[arg-type]
+    policy = PasswordPolicy.from_json(BUILT_IN_POLICIES["Standard"])
+    state = CaseState(user=UserUnderTest("u-1", "p1conf-x-1"), policy=policy)
+    body = {
+        "a": "<violating>",
+        "b": "<violating>",
+        "c": "<violating:maxRepeatedCharacters>",
+        "d": "<encoded:SSHA512>",
+        "e": "<encoded:BCRYPT>",
+    }
+    filled = runner._fill(body, state)  # noqa: SLF001
+    assert filled["a"] == filled["b"]
+    assert policy.violations(filled["a"]) == ["length"]
+    assert policy.violations(filled["c"]) == ["maxRepeatedCharacters"]
+    for key in "de":
+        assert state.encoded[filled[key]] == filled["a"]
+        assert reference_encodings.verify(filled[key], filled["a"])
+    assert all(redactor.is_registered(filled[key]) for key in "acde")
+
+
+def test_a_rule_the_policy_lacks_skips_the_case() -> None:
+    runner = CaseRunner(None, None, PasswordBook(Redactor()), SchemaStore())  # type: ignore[arg-type]
+    basic = PasswordPolicy.from_json(BUILT_IN_POLICIES["Basic"])
+    state = CaseState(user=UserUnderTest("u-1", "p1conf-x-1"), policy=basic)
+    with pytest.raises(pytest.skip.Exception, match="no maxRepeatedCharacters rule"):
+        runner._fill("<violating:maxRepeatedCharacters>", state)  # noqa: SLF001
+
+
+def test_former_is_the_password_before_the_last_change(harness: Harness) -> None:
+    case = _case(
+        user={"password": "valid"},
+        request=None,
+        expect=None,
+        steps=[
+            {"request": {"operation": "setValue", "body": {}}, "expect": {"http": 200}},
+            {
+                "request": {"operation": "check", "body": {"password": "<former>"}},
+                "expect": {"http": 200},
+            },
+        ],
+    )
+    with pytest.raises(AssertionError, match="HTTP 200 expected, got 400"):
+        harness.runner.run({k: v for k, v in case.items() if v is not None})
+    harness.factory.cleanup()
+
+
+def test_either_lists_every_unmet_alternative(harness: Harness) -> None:
+    case = _case(
+        user={"password": "valid"},
+        request={"operation": "check", "body": {"password": "<right>"}},
+        expect={"either": [{"http": 400}, {"http": 200, "status": "NO_PASSWORD"}]},
+    )
+    with pytest.raises(AssertionError, match=r"none of the 2 accepted outcomes: \(1\) HTTP 400"):
         harness.runner.run(case)
     harness.factory.cleanup()

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from harness.auth import TokenProvider
-from harness.client import ApiClient, Exchange, RateLimitPolicy, retry_after_seconds
+from harness.client import ApiClient, Exchange, RateCeiling, RateLimitPolicy, retry_after_seconds
 from harness.config import ClientCredentials, Target
 from harness.http_errors import TargetUnreachable
 from harness.redaction import Redactor
@@ -222,5 +222,57 @@ def test_a_refused_connection_raises_a_short_redacted_message() -> None:
     with pytest.raises(TargetUnreachable) as raised:
         client.request("GET", client.user_url("u-secret-user"), authenticated=False)
     message = str(raised.value)
-    assert message == "GET /v1/environments/env-1/users/[REDACTED]: connection refused"
+    assert message == (
+        "GET /v1/environments/env-1/users/[REDACTED]: connection refused (3 attempts)"
+    )
     assert raised.value.__suppress_context__
+
+
+def test_the_rate_ceiling_spaces_requests_and_is_shared_by_threads() -> None:
+    now = [100.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    ceiling = RateCeiling(4.0, clock=lambda: now[0])
+    for _ in range(3):
+        ceiling.wait_turn(sleep)
+    assert slept == [pytest.approx(0.25), pytest.approx(0.5)]  # the 2nd and 3rd wait their turn
+    now[0] += 10.0  # long idle: no waiting, and no burst credit either
+    ceiling.wait_turn(sleep)
+    ceiling.wait_turn(sleep)
+    assert slept[2:] == [pytest.approx(0.25)]
+    with pytest.raises(ValueError, match="positive"):
+        RateCeiling(0)
+
+
+def test_a_briefly_unavailable_target_is_retried(server: ScriptedServer) -> None:
+    server.queue(
+        "GET",
+        PASSWORD_PATH,
+        Answer(503, {"code": "X"}, {"Retry-After": "1"}),
+        Answer(502, {}),
+        Answer(200, {"status": "OK"}),
+    )
+    sleeps: list[float] = []
+    client = _client(server, Recorded(), sleeps)
+    assert client.password_operation("u-1", "read").status_code == 200
+    assert sleeps == [1.0, pytest.approx(0.4)]  # Retry-After, then the doubling back-off
+    assert client.rate_limit_record["unavailable_retries"] == 2
+
+
+def test_a_target_still_unavailable_after_the_retries_is_unreachable_not_wrong(
+    server: ScriptedServer,
+) -> None:
+    server.queue("GET", PASSWORD_PATH, Answer(503, {}))
+    client = _client(server, Recorded(), [], RateLimitPolicy(unavailable_retries=2))
+    with pytest.raises(TargetUnreachable, match="answered HTTP 503 .*3 times in a row"):
+        client.password_operation("u-1", "read")
+    assert len(_api_requests(server)) == 3
+
+
+def test_a_server_error_is_not_retried(server: ScriptedServer) -> None:
+    server.queue("GET", PASSWORD_PATH, Answer(500, {"code": "UNEXPECTED_ERROR"}))
+    assert _client(server, Recorded(), []).password_operation("u-1", "read").status_code == 500
+    assert len(_api_requests(server)) == 1

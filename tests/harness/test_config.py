@@ -13,13 +13,14 @@ from harness.config import (
     StaticToken,
     TargetSettings,
     derive_auth_url,
+    parse_age,
 )
 
 ENV_ID = "3f9c2c8e-6a4b-4f5e-9d1a-2b7c8e0f1a2b"
 
 
 def test_exit_codes_match_the_architecture_document() -> None:
-    assert [int(code) for code in ExitCode] == [10, 11, 12, 13, 14]
+    assert [int(code) for code in ExitCode] == [10, 11, 12, 13, 14, 15]
     document = (Path(__file__).resolve().parents[2] / "docs" / "architecture.md").read_text()
     for code in ExitCode:
         assert f"| {int(code)} |" in document, f"exit code {int(code)} is not documented"
@@ -186,3 +187,37 @@ def test_an_explicit_auth_url_wins() -> None:
         client_secret="s",
     ).external_target()
     assert target.token_url == f"https://login.example.test/{ENV_ID}/as/token"
+
+
+def test_a_region_sets_both_urls() -> None:
+    target = TargetSettings(region="com.au", env_id=ENV_ID, access_token="t").external_target()
+    assert target.api_base_url == "https://api.pingone.com.au/v1"
+    assert target.auth_base_url == "https://auth.pingone.com.au"
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        TargetSettings(region="eu", base_url="https://api.pingone.eu/v1", env_id=ENV_ID),
+        TargetSettings(region="eu", auth_url="https://auth.pingone.eu", env_id=ENV_ID),
+        TargetSettings(region="mars", env_id=ENV_ID, access_token="t"),
+    ],
+    ids=["with-base-url", "with-auth-url", "unknown-region"],
+)
+def test_a_region_with_a_url_or_an_unknown_region_is_refused(settings: TargetSettings) -> None:
+    with pytest.raises(ConfigError) as raised:
+        settings.external_target()
+    assert raised.value.exit_code is ExitCode.CONFIGURATION
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("90s", 90), ("30m", 1800), ("2h", 7200), ("1d", 86400)]
+)
+def test_ages(text: str, seconds: int) -> None:
+    assert parse_age(text).total_seconds() == seconds
+
+
+@pytest.mark.parametrize("text", ["", "2", "0h", "-1h", "2w", "h"])
+def test_malformed_ages_are_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="not an age"):
+        parse_age(text)

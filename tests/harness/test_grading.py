@@ -14,6 +14,7 @@ from harness.summary import (
     DESELECTED,
     FAIL,
     INCOMPLETE,
+    KNOWN_DEVIATION,
     NO_TEST,
     NO_VERDICT,
     NOT_ASSESSED,
@@ -35,10 +36,14 @@ from harness.summary import (
 
 CATALOG_YAML = """
 requirements:
-  - {id: P1-X-001, title: must thing, level: MUST, operation: set, source: "https://a"}
-  - {id: P1-X-002, title: should thing, level: SHOULD, operation: check, source: "https://b"}
-  - {id: P1-X-003, title: observed thing, level: OBSERVED, operation: check, source: "https://c"}
-  - {id: P1-X-004, title: untested thing, level: MUST, operation: read, source: "https://d"}
+  - {id: P1-X-001, title: must thing, level: MUST, class: behaviour, operation: set,
+     source: "https://a", quote: q, notes: n}
+  - {id: P1-X-002, title: second-level thing, level: SHOULD, class: contract, operation: check,
+     source: "https://b", quote: q, notes: n}
+  - {id: P1-X-003, title: observed thing, level: OBSERVED, class: behaviour, operation: check,
+     source: "https://c", quote: q, notes: n}
+  - {id: P1-X-004, title: untested thing, level: MUST, class: security, operation: read,
+     source: "https://d", quote: q, notes: n}
 """
 
 
@@ -56,15 +61,34 @@ def test_the_project_catalog_loads() -> None:
     assert catalog.get("P1-SET-001").level is Level.MUST
 
 
+ENTRY = (
+    '{id: P1-A-001, title: t, level: MUST, class: behaviour, operation: o, source: "https://s", '
+    "quote: q, notes: n}"
+)
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("- {id: A, title: t, level: MUST, operation: o, source: s}\n" * 2, "twice"),
-        ("- {id: A, title: t, level: MAY, operation: o, source: s}\n", "level"),
-        ("- {id: A, level: MUST, operation: o, source: s}\n", "missing title"),
-        ("{}\n", "expected a list"),
+        (f"requirements:\n  - {ENTRY}\n  - {ENTRY}\n", "twice"),
+        (f"requirements:\n  - {ENTRY.replace('MUST', 'MAY')}\n", "'MAY' is not one of"),
+        (f"requirements:\n  - {ENTRY.replace('title: t, ', '')}\n", "'title' is a required"),
+        (f"requirements:\n  - {ENTRY.replace('class: behaviour, ', '')}\n", "'class' is a"),
+        (f"requirements:\n  - {ENTRY.replace('title: t', 'title: t should')}\n", "should"),
+        (f"requirements:\n  - {ENTRY.replace('P1-A-001', 'X-1')}\n", "does not match"),
+        ("{}\n", "'requirements' is a required property"),
+        (f"- {ENTRY}\n", "is not of type 'object'"),
     ],
-    ids=["duplicate-id", "bad-level", "missing-title", "not-a-list"],
+    ids=[
+        "duplicate-id",
+        "bad-level",
+        "missing-title",
+        "missing-class",
+        "title-says-should",
+        "bad-id",
+        "no-requirements",
+        "bare-list",
+    ],
 )
 def test_a_malformed_catalog_is_refused(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "requirements.yaml"
@@ -165,7 +189,7 @@ def test_summary_verdicts(catalog: RequirementCatalog) -> None:
     assert verdicts["P1-X-004"].verdict == NOT_ASSESSED
     assert verdicts["P1-X-004"].reason == NO_TEST
     assert verdicts["P1-X-004"].tests == 0
-    assert summary.counts() == {PASS: 1, FAIL: 1, PARTIAL: 1, NOT_ASSESSED: 1}
+    assert summary.counts() == {PASS: 1, FAIL: 1, PARTIAL: 1, KNOWN_DEVIATION: 0, NOT_ASSESSED: 1}
     assert summary.run_passes
     # P1-X-004 is a MUST without a test: the run is not a PASS.
     assert summary.verdict == INCOMPLETE
@@ -295,7 +319,7 @@ def test_reports_are_written_and_scrubbed(catalog: RequirementCatalog, tmp_path:
         "P1-X-004",
     ]
     markdown = paths[1].read_text()
-    assert "| P1-X-002 | SHOULD | behaviour | **FAIL** |" in markdown
+    assert "| P1-X-002 | SHOULD | contract | **FAIL** |" in markdown
     assert "`t_should_fail`" in markdown
     for path in paths:
         assert "leaky-secret-9" not in path.read_text()

@@ -15,7 +15,7 @@ from harness.redaction import Redactor
 from harness.users import USERNAME_PREFIX, UserFactory, UserRegistry, UserUnderTest, new_run_id
 from reference.clock import ManualClock
 from reference.server import RunningReference
-from tests.conftest import ReferenceStarter
+from tests.conftest import ReferenceStarter, run_pytest, target_environment
 
 HOUR = 3600.0
 
@@ -126,3 +126,53 @@ def test_the_policy_of_a_user_is_read_from_its_password_state(
     policy = registry.policy_of(user)
     assert policy.name == "Basic"
     assert registry.policy_of(user) is policy
+
+
+def test_sweep_deletes_only_leftovers_older_than_its_age_and_says_how_many(
+    start_known_reference: ReferenceStarter,
+) -> None:
+    """`pytest --sweep 2h` against a target: deletes prefix users older than 2 h, nothing else."""
+    clock = ManualClock(start=time.time() - 3 * HOUR)
+    reference = start_known_reference(clock=clock)
+    earlier = _registry(reference)
+    old = [earlier.create(), earlier.create()]
+    api = earlier._api  # noqa: SLF001
+    stranger = api.post_json(
+        api.env_url("users"), {"username": "someone-else-old", "email": "x@example.com"}
+    ).json()["id"]
+    clock.advance(3 * HOUR - 60)
+    fresh = _registry(reference).create()
+
+    run = run_pytest(["--sweep", "2h", "-q"], env=target_environment(reference))
+    assert run.returncode == 0, run.output
+    assert "deleted 2 leftover user(s)" in run.stdout
+    assert " passed" not in run.stdout
+    assert not any(_exists(earlier, user.id) for user in old)
+    assert _exists(earlier, fresh.id)
+    assert _exists(earlier, stranger)
+
+
+def test_a_malformed_sweep_age_is_a_usage_error() -> None:
+    run = run_pytest(["--sweep", "soon", "-q"])
+    assert run.returncode == 4
+    assert "not an age like" in run.output
+
+
+def test_users_of_this_run_it_lost_track_of_are_deleted_at_the_end(
+    start_known_reference: ReferenceStarter,
+) -> None:
+    """An interruption between a creation's answer and its bookkeeping leaves a user no list
+    holds; its username says it is this run's, so the end-of-run clean-up finds it."""
+    reference = start_known_reference()
+    registry = _registry(reference)
+    tracked = registry.create()
+    api = registry._api  # noqa: SLF001
+    lost = api.post_json(
+        api.env_url("users"),
+        {"username": registry.next_username(), "email": "lost@example.com"},
+    ).json()["id"]
+    other_run = _registry(reference).create()
+    assert registry.delete_untracked() == 1
+    assert not _exists(registry, lost)
+    assert _exists(registry, tracked.id)  # tracked users are delete_all's, not this method's
+    assert _exists(registry, other_run.id)

@@ -11,16 +11,17 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from harness.config import ExitCode
-from tests.faults.catalog import CATALOG, CHECK_CALLS
-from tests.faults.rewriting import ASGIApp, Exchange, rewrite
-from tests.faults.runner import run_suites
+from harness.requirements import Level, RequirementCatalog
+from tests.faults.catalog import get as fault_named
+from tests.faults.rewriting import ASGIApp, Exchange, Match, rewrite
+from tests.suite_runs import run_suites
+
+CHECK_CALLS = Match.for_operation("check")
 
 
 def _fault(name: str) -> Any:
-    return next(fault for fault in CATALOG if fault.name == name).wrap
+    return fault_named(name).apply
 
 
 def _summary(workdir: Path) -> dict[str, Any]:
@@ -63,26 +64,27 @@ def test_an_unknown_requirement_filter_is_a_usage_error(tmp_path: Path) -> None:
     assert "no requirement id starts with it" in run.output
 
 
-@pytest.mark.parametrize(
-    ("args", "wanted"),
-    [
-        # The property suite's sequences cover an OBSERVED id too; outside the claimed classes.
-        (("-m", "observed", "--conformance", "contract,behaviour,security"), "P1-CHECK-003"),
-        (("-k", "P1-CHECK-003"), "P1-CHECK-003"),
-    ],
-    ids=["level-marker", "keyword-by-requirement-id"],
-)
-def test_selection_by_level_and_by_requirement_keyword(
-    tmp_path: Path, args: tuple[str, ...], wanted: str
-) -> None:
-    run = run_suites(tmp_path, suite_args=args)
+def test_selection_by_level_marker(tmp_path: Path) -> None:
+    catalog = RequirementCatalog.load()
+    run = run_suites(tmp_path, suite_args=("-m", "observed", "--conformance", "behaviour"))
     ran = {node for node, record in run.records.items() if record["outcome"] == "passed"}
     assert ran, run.output[-2000:]
-    assert all(wanted in run.records[node]["requirements"] for node in ran)  # type: ignore[operator]
+    for node in ran:
+        levels = {catalog.get(rid).level for rid in run.records[node]["requirements"]}  # type: ignore[attr-defined]
+        assert Level.OBSERVED in levels, node
+
+
+def test_selection_by_requirement_keyword(tmp_path: Path) -> None:
+    run = run_suites(tmp_path, suite_args=("-k", "P1-CHECK-003"))
+    ran = {node for node, record in run.records.items() if record["outcome"] == "passed"}
+    assert ran, run.output[-2000:]
+    assert all("P1-CHECK-003" in run.records[node]["requirements"] for node in ran)  # type: ignore[operator]
 
 
 def test_a_class_not_claimed_is_reported_as_outside_the_claimed_class(tmp_path: Path) -> None:
-    run = run_suites(tmp_path, suite_args=("--conformance", "security"))
+    run = run_suites(
+        tmp_path, suite_args=("--conformance", "security", "--requirement", "P1-TOKEN")
+    )
     summary = _summary(tmp_path)
     by_id = {v["id"]: v for v in summary["verdicts"]}
     assert summary["conformance"] == ["security"]
@@ -122,3 +124,25 @@ def test_429_retries_add_up_to_one_summary_line(tmp_path: Path) -> None:
     assert len(lines) == 1, run.output[-2000:]
     assert "retries after 429" in lines[0]
     assert _summary(tmp_path)["rate_limit"]["retries"] >= 1
+
+
+def test_a_target_that_stops_answering_is_unavailable_not_failing(tmp_path: Path) -> None:
+    """Every answer is 503: after the retries the tests report the target unavailable."""
+
+    def unavailable(exchange: Exchange) -> None:
+        exchange.status = 503
+        exchange.headers = [(b"content-type", b"application/json"), (b"retry-after", b"0")]
+        exchange.body = {"id": "u", "code": "SERVICE_UNAVAILABLE", "message": "down"}
+
+    def wrap(app: ASGIApp) -> ASGIApp:
+        return rewrite(app, CHECK_CALLS, on_response=unavailable)
+
+    run = run_suites(tmp_path, wrap=wrap, suite_args=("--requirement", "P1-CHECK"))
+    assert run.exit_code == int(ExitCode.TARGET_UNAVAILABLE), run.output[-2000:]
+    summary = _summary(tmp_path)
+    assert summary["verdict"] == "INCOMPLETE"
+    assert "unavailable" in summary["reason"]
+    by_id = {v["id"]: v for v in summary["verdicts"]}
+    assert by_id["P1-CHECK-002"]["verdict"] == "NOT ASSESSED"
+    assert by_id["P1-CHECK-002"]["reason"] == "target unavailable"
+    assert "target unavailable: POST" in run.output

@@ -13,8 +13,11 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote_plus
 
-from tests.faults.catalog import Fault
+from tests.faults.fault import Fault, wire_fault
 from tests.faults.rewriting import ASGIApp, Exchange, Match, Message, Receive, Scope, Send, rewrite
+
+# Only generated traffic finds these: the full matrix runs the property suite under them.
+CONFORMANCE_CLASS = "property"
 
 RESET = "application/vnd.pingidentity.password.reset+json"
 ERROR_500 = {
@@ -140,23 +143,23 @@ def _stale_read_after_self_change() -> Callable[[Exchange], None]:
     return rewrite_answer
 
 
-PASSWORDS = Match(path_suffix="/password")
+PASSWORDS = Match.password_calls()
 
 FAULTS: tuple[Fault, ...] = (
-    Fault(
+    wire_fault(
         "server-error-on-unusual-text",
         "Any request with a character outside the Basic Multilingual Plane or a string over 200 "
         "characters (body or query) answers 500.",
         ("P1-PROP-001",),
         _crash_when(_unusual_text),
     ),
-    Fault(
+    wire_fault(
         "server-error-on-nested-null",
         "A null anywhere below the top level of a JSON body answers 500 instead of 400.",
         ("P1-PROP-001",),
         _crash_when(_nested_null),
     ),
-    Fault(
+    wire_fault(
         "read-keeps-must-change-after-self-change",
         "After a self change of a MUST_CHANGE_PASSWORD password, Read keeps reporting "
         "MUST_CHANGE_PASSWORD until the next password operation.",

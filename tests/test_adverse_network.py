@@ -1,0 +1,102 @@
+"""The suites against the reference through an adverse network: no false failure, no leftover.
+
+Between the suites and a correct reference sit a resetting TCP proxy and the reference's own
+seam (tests/adverse.py): 10% of requests answered 429 (Retry-After: 0), an occasional 503,
+100 ms added to every request, connections closed after a quarter of the answers and reset at
+random when opened. A correct client must see a correct server: the run has no conformance
+failure and leaves no user under test behind. A target that stays unavailable beyond the
+retries is "target unavailable" (tests/harness/test_verdict.py), never a conformance failure.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from reference.config import ReferenceConfig
+from reference.server import RunningReference, start_reference
+from tests.adverse import AdverseSettings, ResettingProxy, adverse_app
+from tests.conftest import run_pytest
+
+pytestmark = pytest.mark.timeout(900)
+
+
+@pytest.fixture
+def adverse() -> Iterator[tuple[RunningReference, ResettingProxy, AdverseSettings]]:
+    settings = AdverseSettings()
+    reference = start_reference(
+        ReferenceConfig(hash_profile="fast", test_routes=True),
+        app_wrapper=lambda app: adverse_app(app, settings),
+    )
+    proxy = ResettingProxy(reference.port).start()
+    try:
+        yield reference, proxy, settings
+    finally:
+        proxy.stop()
+        reference.stop()
+
+
+def _leftovers(reference: RunningReference) -> list[dict[str, Any]]:
+    """Users with the suite's prefix, read from the reference directly (no proxy)."""
+    with httpx.Client(transport=httpx.HTTPTransport(retries=3)) as client:
+        for _ in range(20):  # the reference itself still answers 429/503 at times
+            token = client.post(
+                f"{reference.auth_base_url}/{reference.env_id}/as/token",
+                data={"grant_type": "client_credentials"},
+                auth=(reference.client_id, reference.client_secret),
+            )
+            if token.status_code != 200:
+                continue
+            answer = client.get(
+                f"{reference.api_base_url}/environments/{reference.env_id}/users",
+                params={"filter": 'username sw "p1conf-"', "limit": "1000"},
+                headers={"Authorization": f"Bearer {token.json()['access_token']}"},
+            )
+            if answer.status_code == 200:
+                users: list[dict[str, Any]] = answer.json().get("_embedded", {}).get("users", [])
+                return users
+    pytest.fail("could not list the reference's users")
+
+
+@pytest.mark.parametrize(
+    ("workers", "selection"),
+    [(2, ()), (0, ("--conformance", "behaviour"))],
+    ids=["whole-suite-two-workers", "behaviour-serial"],
+)
+def test_an_adverse_network_causes_no_false_failure_and_no_leftover(
+    adverse: tuple[RunningReference, ResettingProxy, AdverseSettings],
+    tmp_path: Path,
+    workers: int,
+    selection: tuple[str, ...],
+) -> None:
+    reference, proxy, settings = adverse
+    through_proxy = f"http://127.0.0.1:{proxy.port}"
+    env = {
+        "PINGONE_API_URL": f"{through_proxy}/v1",
+        "PINGONE_AUTH_URL": through_proxy,
+        "PINGONE_ENV_ID": reference.env_id,
+        "PINGONE_CLIENT_ID": reference.client_id,
+        "PINGONE_CLIENT_SECRET": reference.client_secret,
+    }
+    args = ["suites", "-q", "--summary-dir", str(tmp_path), *selection]
+    if workers:
+        args += ["-n", str(workers)]
+    run = run_pytest(args, env=env, timeout=800)
+    summary = json.loads((tmp_path / "conformance-summary.json").read_text())
+    failing = [v["id"] for v in summary["verdicts"] if v["verdict"] == "FAIL"]
+    assert failing == [], run.output[-4000:]
+    assert summary["unavailable"] == [], run.output[-4000:]
+    assert run.returncode == 0, run.output[-4000:]
+    # The adversity really happened, and the client really retried through it.
+    assert settings.counts["429"] > 0
+    assert settings.counts["503"] > 0
+    assert settings.counts["close"] > 0
+    assert proxy.resets > 0
+    assert summary["rate_limit"]["retries"] > 0
+    assert summary["rate_limit"]["unavailable_retries"] > 0
+    assert _leftovers(reference) == []
