@@ -52,7 +52,9 @@ WANTED = pytest.StashKey[bool]()
 
 def wants_property_suite(config: pytest.Config) -> bool:
     """True when the run's arguments reach `suites/property` and `--conformance` keeps it."""
-    claimed = {part.strip() for part in str(config.getoption("--conformance")).split(",")}
+    option = getattr(config, "option", None)
+    text = str(getattr(option, "conformance", FULL) or FULL)
+    claimed = {part.strip() for part in text.split(",")}
     if not claimed & {FULL, PROPERTY_SUITE}:
         return False  # the property suite would be left out: no need to import it
     root = Path(str(config.rootpath))

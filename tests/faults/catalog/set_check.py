@@ -270,17 +270,18 @@ def _check_ignores_verification(app: Starlette) -> None:
 
 
 def _check_clears_must_change(app: Starlette) -> None:
-    def count_check(original: Callable[[bool], CountStep], matches: bool) -> CountStep:
-        step = original(matches)
+    service = passwords_of(app)
 
-        def clearing(tx: Any, user: UserRecord, now: float) -> Any:
-            if matches:
-                user.must_change = False
-            return step(tx, user, now)
+    def check(original: Callable[..., PasswordView], env_id: str, user_id: str, pw: str) -> Any:
+        original(env_id, user_id, pw)  # refuses a wrong password as usual
 
-        return clearing
+        def clearing(tx: Any, user: UserRecord, now: float) -> PasswordView:
+            user.must_change = False
+            return service.view(user, now)
 
-    wrap_method(passwords_of(app), "_count_check", count_check)
+        return service._write_user(env_id, user_id, clearing)
+
+    wrap_method(service, "check", check)
 
 
 def _check_without_password_answers_state(app: Starlette) -> None:
