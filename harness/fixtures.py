@@ -74,10 +74,13 @@ def operations(run_context: RunContext) -> OperationTable:
 
 
 @pytest.fixture(scope="session")
-def sources(target: Target) -> Sources:
+def sources(target: Target, request: pytest.FixtureRequest) -> Sources:
     """What the run has beyond a worker token: recovery codes, a clock, an external IdP, a
-    self-service actor (harness/sources.py); a case that lacks one skips as not assessed."""
-    return Sources.from_target(target)
+    self-service actor (harness/sources.py); a case that lacks one skips as not assessed.
+
+    Under -n against an external target the workers share it, so its clock is no source."""
+    shared = hasattr(request.config, "workerinput") and not target.is_reference
+    return Sources.from_target(target, shared_by_workers=shared)
 
 
 @pytest.fixture(scope="session")

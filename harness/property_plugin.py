@@ -24,6 +24,7 @@ import pytest
 
 from harness.requirements import FULL
 from harness.run_context import RunContext, context_of
+from harness.target_plugin import CONFIG_FAILURE
 from harness.users import UserFactory
 
 PROPERTY_DIR = Path("suites") / "property"
@@ -72,7 +73,9 @@ def wants_property_suite(config: pytest.Config) -> bool:
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
     """Import the schemathesis plugin and register the Hypothesis profiles when wanted."""
-    wanted = wants_property_suite(config)
+    # The target was refused before collection (harness.target_plugin): nothing will run.
+    refused = config.stash.get(CONFIG_FAILURE, None) is not None
+    wanted = wants_property_suite(config) and not refused
     config.stash[WANTED] = wanted
     if not wanted:
         return

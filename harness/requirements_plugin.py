@@ -232,7 +232,7 @@ class RequirementTracker:
         if is_worker(config):
             self._send_to_controller(config, context)
             return  # the controller grades and writes the summary, once, for the whole run
-        if not self.has_suite_items:
+        if not self.has_suite_items and config.stash.get(CONFIG_FAILURE, None) is None:
             return
         options = context.options
         failure = config.stash.get(CONFIG_FAILURE, None)

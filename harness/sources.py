@@ -130,8 +130,14 @@ class Sources:
         target: Target,
         recovery_code_url: str | None = None,
         external_idp_id: str | None = None,
+        shared_by_workers: bool = False,
     ) -> Sources:
-        """What the target offers, plus a recovery-code URL template and an IdP id if given."""
+        """What the target offers, plus a recovery-code URL template and an IdP id if given.
+
+        `shared_by_workers`: parallel workers test the same target at once. Its clock is then
+        no source: moving it for one test would end another's lockout or recovery code early,
+        so clock cases skip as not assessed (an embedded reference is each worker's own).
+        """
         routes = target.test_routes_url.rstrip("/") if target.test_routes_url else None
         recovery = recovery_code_url or (f"{routes}/recovery-codes/{{userID}}" if routes else None)
         idp: ExternalIdpSource | None = None
@@ -141,7 +147,7 @@ class Sources:
             idp = ExternalIdpSource(REFERENCE_IDP_ID, REFERENCE_IDP_TYPE)
         return cls(
             recovery_code=RecoveryCodeSource(recovery) if recovery else None,
-            clock=ClockSource(f"{routes}/clock") if routes else None,
+            clock=ClockSource(f"{routes}/clock") if routes and not shared_by_workers else None,
             external_idp=idp,
             self_actor=(
                 SelfActorSource("the reference treats a worker token as the user in a self change")

@@ -92,22 +92,43 @@ def will_distribute(config: pytest.Config) -> bool:
     )
 
 
-def check_before_workers(config: pytest.Config) -> None:
-    """Under -n, check the target once, before xdist sets up its workers.
+def targets_suites(config: pytest.Config) -> bool:
+    """True when the run's paths reach `suites/` (or pytest falls back to `testpaths`)."""
+    root = Path(str(config.rootpath))
+    suites = (root / SUITES_DIR).resolve()
+    paths = [a for a in config.args if not a.startswith("-")] or [str(suites)]
+    for arg in paths:
+        path = Path(arg.split("::", 1)[0])
+        if not path.is_absolute():
+            path = Path(str(config.invocation_params.dir)) / path
+        path = path.resolve()
+        if path == suites or suites.is_relative_to(path) or path.is_relative_to(suites):
+            return True
+    return False
 
-    The root conftest calls this from its `pytest_configure`, which runs before xdist's (that
-    one is `trylast`), so a failure can still keep xdist from starting workers.
+
+def check_before_workers(config: pytest.Config) -> None:
+    """Check the target once, before collection (and, under -n, before xdist starts workers).
+
+    The root conftest calls this from its `pytest_configure`, which runs before xdist's and the
+    property plugin's (both `trylast`): a bad configuration is then told in about the time
+    pytest itself takes to start, nothing heavy is imported, no test is collected and no worker
+    is started. Runs that do not reach `suites/` (the project's own tests) never contact a
+    target.
 
     On a configuration failure the run is turned into a plain one (no workers) that runs no
     test: one stderr line, the failure's exit code, a NO VERDICT summary. Each worker opens its
     own context later (its own embedded reference, its own users under test).
     """
     context = context_of(config)
-    if context is None or not will_distribute(config):
+    if context is None or is_worker(config) or config.option.collectonly:
+        return
+    distributing = will_distribute(config)
+    if not distributing and not targets_suites(config):
         return
     try:
-        if context.options.settings.wants_embedded_reference:
-            context.options.settings.check_embedded()
+        if distributing and context.options.settings.wants_embedded_reference:
+            context.options.settings.check_embedded()  # each worker starts its own reference
         else:
             context.open()
     except ConfigError as failure:
@@ -138,6 +159,15 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         reporter.write_line(
             f"{LINE_PREFIX}: embedded reference target, one per worker, run id {context.run_id}"
         )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection(session: pytest.Session) -> bool | None:
+    """No collection when the target was refused before it: nothing would run."""
+    if session.config.stash.get(CONFIG_FAILURE, None) is None:
+        return None
+    session.items = []
+    return True
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.merge import main as merge_main
+from harness.requirements import RequirementCatalog
 from harness.selection import parse_shard, shard_of
 from tests.conftest import run_pytest
 from tests.faults.catalog import get as fault_named
@@ -30,7 +31,18 @@ def test_two_workers_give_the_verdict_of_one(tmp_path: Path) -> None:
         tmp_path / "parallel", wrap=fault.apply, suite_args=(*behaviour, "-n", "2")
     )
     assert serial.exit_code == parallel.exit_code == 1, parallel.output[-2000:]
-    assert _verdicts(tmp_path / "parallel") == _verdicts(tmp_path / "serial")
+    # Workers share this external target, so its clock is no source for them: those cases are
+    # not assessed (needs a source: clock) instead of racing each other's timers.
+    catalog = RequirementCatalog.load()
+    clocked = {r.id for r in catalog if "clock" in r.needs}
+    serial_verdict, serial_by_id = _verdicts(tmp_path / "serial")
+    parallel_verdict, parallel_by_id = _verdicts(tmp_path / "parallel")
+    assert serial_verdict == parallel_verdict == "FAIL"
+    assert {k: v for k, v in parallel_by_id.items() if k not in clocked} == {
+        k: v for k, v in serial_by_id.items() if k not in clocked
+    }
+    for rid in clocked:
+        assert parallel_by_id[rid][0] in ("NOT ASSESSED", "PARTIAL"), (rid, parallel_by_id[rid])
     assert "2 workers" in parallel.output or "gw1" in parallel.output, parallel.output[-2000:]
 
 
