@@ -39,6 +39,12 @@ def exchange_audit(run_context: RunContext) -> ExchangeAudit:
 
 
 @pytest.fixture(scope="session")
+def shared_by_workers(request: pytest.FixtureRequest, target: Target) -> bool:
+    """True when parallel workers test this same target at once (not one reference each)."""
+    return hasattr(request.config, "workerinput") and not target.is_reference
+
+
+@pytest.fixture(scope="session")
 def reference_controls(api: ApiClient, target: Target) -> ReferenceControls | None:
     """The reference's test routes, when the target offers them."""
     return find_reference_controls(api, target)
