@@ -19,6 +19,7 @@ from typing import Any
 
 from reference.config import ReferenceConfig
 from reference.server import start_reference
+from tests.conftest import target_environment
 from tests.faults.runner import SuiteRun
 
 REPO = Path(__file__).resolve().parents[1]
@@ -39,14 +40,7 @@ def run_suites(
     config = ReferenceConfig(hash_profile="fast", test_routes=True)
     with start_reference(config, host="127.0.0.1", port=0, app_wrapper=wrap) as ref:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PINGONE_")}
-        env.update(
-            PINGONE_API_URL=ref.api_base_url,
-            PINGONE_AUTH_URL=ref.auth_base_url,
-            PINGONE_ENV_ID=ref.env_id,
-            PINGONE_CLIENT_ID=ref.client_id,
-            PINGONE_CLIENT_SECRET=ref.client_secret,
-            PINGONE_TEST_ROUTES_URL=f"{ref.auth_base_url}/__reference",
-        )
+        env.update(target_environment(ref))
         command = [
             sys.executable,
             "-m",
