@@ -19,7 +19,12 @@ from typing import Any
 import requests
 
 from harness.config import ClientCredentials, StaticToken, Target
-from harness.http_errors import TargetUnreachable, TokenRequestFailed
+from harness.http_errors import (
+    UNAVAILABLE_STATUSES,
+    TargetUnreachable,
+    TokenRequestFailed,
+    retry_after_seconds,
+)
 from harness.redaction import REDACTED, Redactor, basic_credentials
 
 BASIC = "client_secret_basic"
@@ -30,9 +35,12 @@ STATIC = "static token"
 # than late; PingOne documents 3600 s for worker tokens.
 ASSUMED_LIFETIME_SECONDS = 300.0
 REFRESH_MARGIN_SECONDS = 60.0
-# A token request whose connection was refused or dropped before any answer is tried again, as
-# API requests are (harness.client.RateLimitPolicy): a blip is not "unreachable".
+# A token request whose connection was refused or dropped before any answer, or that was answered
+# 429 or 502/503/504, is tried again, as API requests are (harness.client.RateLimitPolicy): a
+# blip is not "unreachable" and a busy endpoint is not a refusal. Each wait is its Retry-After,
+# or a doubling backoff, never longer than MAX_WAIT_SECONDS.
 TRANSPORT_ATTEMPTS = 3
+MAX_WAIT_SECONDS = 10.0
 TRANSPORT_BACKOFF_SECONDS = 0.2
 
 
@@ -125,21 +133,34 @@ class TokenProvider:
             form.update(client_id=credentials.client_id, client_secret=credentials.client_secret)
         started = self._clock()
         for attempt in range(TRANSPORT_ATTEMPTS):
+            last = attempt + 1 == TRANSPORT_ATTEMPTS
+            backoff = TRANSPORT_BACKOFF_SECONDS * 2**attempt
             try:
                 response = self._session.post(
                     url, data=form, auth=auth, timeout=self._timeout, allow_redirects=False
                 )
-                break
             except requests.RequestException as error:
                 dropped = isinstance(error, requests.ConnectionError) and not isinstance(
                     error, requests.Timeout
                 )
-                if dropped and attempt + 1 < TRANSPORT_ATTEMPTS:
-                    time.sleep(TRANSPORT_BACKOFF_SECONDS * 2**attempt)
+                if dropped and not last:
+                    time.sleep(backoff)
                     continue
                 raise TargetUnreachable(
                     self._redactor.text(f"token endpoint {url}: {_reason(error)}")
                 ) from None
+            busy = response.status_code == 429 or response.status_code in UNAVAILABLE_STATUSES
+            if not busy or last:
+                break
+            wait = retry_after_seconds(response.headers.get("Retry-After"), backoff)
+            time.sleep(min(wait, MAX_WAIT_SECONDS))
+        if response.status_code in UNAVAILABLE_STATUSES:
+            raise TargetUnreachable(
+                self._redactor.text(
+                    f"token endpoint {url}: answered HTTP {response.status_code} "
+                    f"{TRANSPORT_ATTEMPTS} times in a row"
+                )
+            )
         body = _json_object(response)
         if response.status_code != 200:
             error_code = body.get("error") if isinstance(body.get("error"), str) else None

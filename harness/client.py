@@ -9,7 +9,6 @@ failures raise `TargetUnreachable` with a redacted message.
 
 from __future__ import annotations
 
-import email.utils
 import json
 import shlex
 import threading
@@ -17,7 +16,6 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -26,7 +24,7 @@ import requests
 
 from harness.auth import TokenProvider, transport_reason
 from harness.config import Target
-from harness.http_errors import TargetUnreachable
+from harness.http_errors import UNAVAILABLE_STATUSES, TargetUnreachable, retry_after_seconds
 from harness.operations import OperationTable
 from harness.redaction import REDACTED, Redactor
 
@@ -52,10 +50,6 @@ class RateLimitPolicy:
     unavailable_retries: int = 3
     transport_retries: int = 2
     backoff_seconds: float = 0.2
-
-
-# Statuses that say "not now" rather than "not so": retried, then reported as unavailable.
-UNAVAILABLE_STATUSES = frozenset({502, 503, 504})
 
 
 class RateCeiling:
@@ -473,20 +467,3 @@ def _compact_json(text: str) -> str:
         return json.dumps(json.loads(text), separators=(",", ":"), ensure_ascii=False)
     except ValueError:
         return text
-
-
-def retry_after_seconds(value: str | None, default: float, now: datetime | None = None) -> float:
-    """The delay a `Retry-After` header asks for: integer seconds or an HTTP date; else default."""
-    if value is None or not value.strip():
-        return default
-    text = value.strip()
-    if text.isdigit():
-        return float(int(text))
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return default
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    delta = (when - (now or datetime.now(UTC))).total_seconds()
-    return max(0.0, delta)

@@ -155,3 +155,28 @@ def test_an_unreachable_token_endpoint_raises_without_the_secret() -> None:
     assert SECRET not in str(raised.value)
     assert raised.value.__cause__ is None
     assert raised.value.__suppress_context__
+
+
+def test_a_busy_token_endpoint_is_asked_again_after_retry_after(server: ScriptedServer) -> None:
+    server.queue("POST", TOKEN_PATH, Answer(429, {"error": "slow_down"}, {"Retry-After": "0"}))
+    server.queue("POST", TOKEN_PATH, Answer(503, {"error": "unavailable"}, {"Retry-After": "0"}))
+    server.queue("POST", TOKEN_PATH, _token("tok-after-busy"))
+    provider = TokenProvider(
+        _target(server, ClientCredentials("cid", SECRET)), requests.Session(), Redactor()
+    )
+    assert provider.token() == "tok-after-busy"
+    assert len(server.received) == 3
+
+
+def test_a_token_endpoint_unavailable_every_time_is_unreachable_not_refused(
+    server: ScriptedServer,
+) -> None:
+    for _ in range(3):
+        server.queue("POST", TOKEN_PATH, Answer(503, {}, {"Retry-After": "0"}))
+    provider = TokenProvider(
+        _target(server, ClientCredentials("cid", SECRET)), requests.Session(), Redactor()
+    )
+    with pytest.raises(TargetUnreachable, match="503 3 times in a row") as raised:
+        provider.token()
+    assert SECRET not in str(raised.value)
+    assert len(server.received) == 3
