@@ -8,7 +8,13 @@ policy that counts differently). After every step `observe` returns the invarian
   and check answers carry it; a failed check that reports no failures left implies a lockout);
 - `lastChangedAt` never moves backwards;
 - a locked password never checks OK;
-- `failuresRemaining` never rises without a success (a right check, a new password) or unlock.
+- `failuresRemaining` never rises without a success (a right check, a new password) or unlock;
+- where the number of failed checks is known (a new user has none, an unlock clears them, as
+  the unlock page says, and a read or a recovery-code request leaves them), each counted failure
+  reports the policy's `lockout.failureCount` minus that number, the countdown the behaviour
+  suite holds every target to (P1-CHECK-009). Anything that may or may not count or clear a
+  failure elsewhere (a wrong current password, a failed recovery, a change of password while
+  failures are counted, an expired lock) makes the number unknown until the next unlock.
 (No response echoing a sent password is `harness.property_checks.pingone_no_secret_echo`.)
 """
 
@@ -39,6 +45,10 @@ RESETS_COUNTER = frozenset(
 )
 # Operations that change the password state; their answer (or the next Read) says how.
 CHANGES_STATE = RESETS_COUNTER
+# Answers that leave the number of failed checks as it was, whatever they say.
+KEEPS_FAILURES = frozenset({"read", "sendRecoveryCode"})
+# Refusals that a server may count as a failed attempt (a wrong current password, a wrong code).
+MAY_COUNT_A_FAILURE = frozenset({"resetSelf", "recover"})
 
 
 def failures_remaining(body: Any) -> int | None:
@@ -71,6 +81,10 @@ class PasswordModel:
     locked_until: float | None = None
     last_changed: str | None = None
     remaining: int | None = None
+    # The policy's lockout.failureCount (None: no lockout, or not known), and the failed checks
+    # counted since the count was last known to be zero (None: not known).
+    failure_limit: int | None = None
+    known_failures: int | None = 0
     history: list[str] = field(default_factory=list)
 
     def _lock_expired(self) -> bool:
@@ -82,8 +96,10 @@ class PasswordModel:
         broken: list[str] = []
         state = body.get("status") if isinstance(body, dict) else None
         if self.implied == LOCKED and self._lock_expired():
-            self.implied, self.locked_until = None, None
+            # Whether an expired lock also forgets its failures is the server's choice.
+            self.implied, self.locked_until, self.known_failures = None, None, None
         broken += self._last_changed(body)
+        self._count_known(operation, status_code)
         if operation == "read" and status_code == 200 and isinstance(state, str):
             if self.implied is not None and state != self.implied:
                 broken.append(
@@ -104,6 +120,35 @@ class PasswordModel:
             broken += self._counter(body)
         return broken
 
+    def _count_known(self, operation: str, status_code: int) -> None:
+        """What this answer does to the number of failed checks known so far."""
+        if operation in KEEPS_FAILURES or (operation == "check" and status_code == 400):
+            return  # a failed check is counted in _counter, from what its answer says
+        if 200 <= status_code < 300 and operation == "unlock":
+            self.known_failures = 0
+        elif 200 <= status_code < 300:
+            # A success adds no failure; whether it clears counted ones is not documented.
+            if self.known_failures != 0:
+                self.known_failures = None
+        elif operation in MAY_COUNT_A_FAILURE:
+            self.known_failures = None
+
+    def _countdown(self, remaining: int) -> list[str]:
+        """A counted failure reports failureCount minus the failures known, when both are."""
+        if self.known_failures is None:
+            return []
+        self.known_failures += 1
+        if self.failure_limit is None:
+            return []
+        wanted = max(0, self.failure_limit - self.known_failures)
+        if remaining == wanted:
+            return []
+        return [
+            f"failuresRemaining {remaining}, but {self.known_failures} failed check(s) since the "
+            f"count was last zero leave {wanted} of the policy's lockout.failureCount "
+            f"{self.failure_limit} (sequence: {', '.join(self.history)})"
+        ]
+
     def _set_implied(self, state: str | None, body: Any) -> None:
         self.implied = state
         self.locked_until = None
@@ -122,13 +167,17 @@ class PasswordModel:
                     f"or unlock in between (sequence: {', '.join(self.history)})"
                 )
             self.remaining = remaining
+            broken += self._countdown(remaining)
             if remaining == 0:
                 self.implied, self.locked_until = LOCKED, None
         if locked_reason(body):
             self.implied = LOCKED
-        elif remaining is None and self.implied != LOCKED:
-            # A 400 without a count may or may not have locked the password: say nothing.
-            self.implied = None
+        elif remaining is None:
+            # Counted or not, the answer does not say: the number is no longer known.
+            self.known_failures = None
+            if self.implied != LOCKED:
+                # A 400 without a count may or may not have locked the password: say nothing.
+                self.implied = None
         return broken
 
     def _last_changed(self, body: Any) -> list[str]:

@@ -32,7 +32,7 @@ PROFILES: dict[str, dict[str, Any]] = {
     # A handful of examples per generated operation, a few short scenarios: seconds in all.
     "quick": {
         "max_examples": 6,
-        "stateful_steps": 10,
+        "stateful_steps": 16,
         "scenarios": 25,
         "coverage": False,
         "shrink_seconds": 3,

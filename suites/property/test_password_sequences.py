@@ -23,7 +23,7 @@ from harness.operations import OperationTable
 from harness.passwords import PasswordBook
 from harness.property import RUN, media_type_views, project_settings, run_seed
 from harness.property_checks import json_body
-from harness.property_sequences import STEPS, Scenario, SequenceRunner
+from harness.property_sequences import DRAWN_STEPS, Scenario, SequenceRunner
 
 VIEWS = {view.name: view for view in media_type_views(project_settings(), OperationTable.load())}
 
@@ -48,6 +48,9 @@ def test_password_sequences_keep_the_model(
     property_runner.prefix_username(case)
     case.body.pop("password", None)
     case.body.pop("population", None)
+    # A user of an external identity provider has no password operation to sequence: every one
+    # is refused (the behaviour suite covers those refusals), so the scenario would be wasted.
+    case.body.pop("identityProvider", None)
     response = property_runner.send(case)
     created = json_body(response)
     if response.status_code == 400:
@@ -60,7 +63,9 @@ def test_password_sequences_keep_the_model(
         scenario = Scenario(user_id=user.id, policy=policy)
         runner.read(data, scenario)
         length = settings().stateful_step_count
-        steps = data.draw(st.lists(st.sampled_from(STEPS), min_size=length // 2, max_size=length))
+        steps = data.draw(
+            st.lists(st.sampled_from(DRAWN_STEPS), min_size=length // 2, max_size=length)
+        )
         for step in ["set", *steps]:
             runner.step(data, scenario, step)
     finally:
