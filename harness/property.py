@@ -15,6 +15,8 @@
 from __future__ import annotations
 
 import copy
+import json
+import math
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -85,6 +87,12 @@ def project_settings(seed: int | None = None, path: Path = PROJECT_TOML) -> Sche
     return SchemathesisConfig.from_dict(data, base_dir=str(path.parent))
 
 
+# Negative generation changes one field at a time, so a body of many fields needs more examples
+# to have each of them generated wrong: a view gets the profile's examples once per this many
+# fields of its request body (Create User, with a dozen, gets four times as many as Check).
+FIELDS_PER_EXAMPLE_SET = 1
+
+
 @dataclass(frozen=True)
 class View:
     """One operation under one media type: a schema holding only that."""
@@ -94,6 +102,31 @@ class View:
     path: str
     media_type: str | None
     schema: Any
+    fields: int = 0  # the request body's leaf fields (nested objects counted by their fields)
+
+    def examples(self, profile_examples: int) -> int:
+        """How many examples this view generates under a profile of `profile_examples`."""
+        return profile_examples * max(1, math.ceil(self.fields / FIELDS_PER_EXAMPLE_SET))
+
+
+def _leaf_fields(schema: Any) -> int:
+    properties = schema.get("properties") if isinstance(schema, dict) else None
+    if not isinstance(properties, dict) or not properties:
+        return 1
+    return sum(_leaf_fields(value) for value in properties.values())
+
+
+def body_fields(document: dict[str, Any], path: str, method: str, media_type: str | None) -> int:
+    """The leaf fields of an operation's request body under one media type (0: no body)."""
+    operation = document["paths"][path][method.lower()]
+    content = operation.get("requestBody", {}).get("content", {})
+    if media_type is None or media_type not in content:
+        return 0
+    schema = content[media_type].get("schema", {})
+    reference = schema.get("$ref") if isinstance(schema, dict) else None
+    if isinstance(reference, str) and not reference.startswith("#"):
+        schema = json.loads((OPENAPI.parent / reference).read_text(encoding="utf-8"))
+    return _leaf_fields(schema)
 
 
 def _document() -> dict[str, Any]:
@@ -142,13 +175,12 @@ def media_type_views(config: SchemathesisConfig, operations: OperationTable) -> 
             if index:
                 name += "-alt-spelling"
             schema = _view(document, config, PASSWORD_PATH, operation.method, media)
-            views.append(View(name, operation.method, PASSWORD_PATH, media, schema))
+            fields = body_fields(document, PASSWORD_PATH, operation.method, media)
+            views.append(View(name, operation.method, PASSWORD_PATH, media, schema, fields))
     for name, media in (("createUser", "application/json"), ("importUser", IMPORT)):
-        views.append(
-            View(
-                name, "POST", USERS_PATH, media, _view(document, config, USERS_PATH, "POST", media)
-            )
-        )
+        schema = _view(document, config, USERS_PATH, "POST", media)
+        fields = body_fields(document, USERS_PATH, "POST", media)
+        views.append(View(name, "POST", USERS_PATH, media, schema, fields))
     return views
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from harness.operations import OperationTable
 from harness.property import View, media_type_views, project_settings
@@ -27,6 +28,7 @@ VIEWS = media_type_views(project_settings(), OperationTable.load())
 def _generated_test(view: View) -> Any:
     @pytest.mark.requirement("P1-PROP-001", "P1-ERR-001")
     @view.schema.parametrize()
+    @settings(max_examples=view.examples(settings.default.max_examples))
     def test(case: Any, property_runner: Any, property_user: Any, target: Any) -> None:
         user = property_user
         case.path_parameters = {**(case.path_parameters or {}), "envID": target.env_id}

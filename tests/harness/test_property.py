@@ -99,6 +99,18 @@ def test_sent_secrets_ignore_short_values_and_the_documents_words() -> None:
     assert not sent.found_in('{"status": "OK"}')
 
 
+def test_a_secret_inside_a_string_the_request_sent_openly_is_no_echo() -> None:
+    from harness.property_checks import SentSecrets
+
+    sent = SentSecrets()
+    sent.add_from({"value": "lorem ipsum dolor sit"})
+    username = "p1conf-run-7-lorem ipsum dolor sit"
+    record = f'{{"username": "{username}"}}'
+    assert not sent.found_in(record, allowed=[username])
+    # ...but the same secret elsewhere in the answer still is.
+    assert sent.found_in(record + ' "note": "lorem ipsum dolor sit"', allowed=[username])
+
+
 def _clock() -> float:
     return 0.0
 
@@ -123,19 +135,47 @@ def test_model_flags_a_locked_password_that_checks_ok() -> None:
     assert model.observe("check", 200, {"status": "OK"})
 
 
-def test_model_flags_a_rising_counter_and_accepts_one_after_unlock() -> None:
-    def wrong(remaining: int) -> dict[str, Any]:
-        return {
-            "code": "INVALID_DATA",
-            "details": [{"innerError": {"failuresRemaining": remaining}}],
-        }
+def _wrong(remaining: int) -> dict[str, Any]:
+    return {"code": "INVALID_DATA", "details": [{"innerError": {"failuresRemaining": remaining}}]}
 
+
+def test_model_flags_a_rising_counter_and_accepts_one_after_unlock() -> None:
+    wrong = _wrong
     model = PasswordModel(clock=_clock)
     assert model.observe("check", 400, wrong(3)) == []
     assert model.observe("sendRecoveryCode", 200, {"status": "OK"}) == []
     assert model.observe("check", 400, wrong(4))
     model.observe("unlock", 200, {"status": "OK"})
     assert model.observe("check", 400, wrong(4)) == []
+
+
+def test_model_flags_a_countdown_that_an_unlock_did_not_restart() -> None:
+    model = PasswordModel(clock=_clock, failure_limit=5)
+    model.observe("set", 200, {"status": "OK"})
+    assert model.observe("check", 400, _wrong(4)) == []  # a new user has no failure yet
+    assert model.observe("read", 200, {"status": "OK"}) == []
+    assert model.observe("unlock", 200, {"status": "OK"}) == []
+    broken = model.observe("check", 400, _wrong(3))
+    assert broken
+    assert "leave 4 of the policy's lockout.failureCount 5" in broken[0]
+
+
+def test_model_counts_down_only_where_the_number_of_failures_is_known() -> None:
+    model = PasswordModel(clock=_clock, failure_limit=5)
+    model.observe("check", 400, _wrong(4))
+    # A wrong current password may count as a failure on another server: say nothing after it.
+    model.observe("resetSelf", 400, {"code": "INVALID_DATA"})
+    assert model.observe("check", 400, _wrong(2)) == []
+    # A new password may or may not clear counted failures: unknown again until an unlock.
+    model.observe("unlock", 200, {"status": "OK"})
+    model.observe("check", 400, _wrong(4))
+    model.observe("set", 200, {"status": "OK"})
+    assert model.observe("check", 400, _wrong(3)) == []
+    # A recovery-code request leaves the count where it was.
+    model.observe("unlock", 200, {"status": "OK"})
+    model.observe("sendRecoveryCode", 200, {"status": "OK"})
+    assert model.observe("check", 400, _wrong(4)) == []
+    assert model.observe("check", 400, _wrong(3)) == []
 
 
 def test_model_accepts_a_lockout_that_expired() -> None:

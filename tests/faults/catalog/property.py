@@ -13,7 +13,13 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote_plus
 
-from tests.faults.fault import Fault, wire_fault
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+
+from harness.data_files import SCHEMAS_DIR
+from reference.passwords import PasswordService, clear_lock, lock_active
+from tests.faults.catalog.state_model import replace
+from tests.faults.fault import Fault, state_fault, wire_fault
 from tests.faults.rewriting import ASGIApp, Exchange, Match, Message, Receive, Scope, Send, rewrite
 
 # Only generated traffic finds these: the full matrix runs the property suite under them.
@@ -143,6 +149,44 @@ def _stale_read_after_self_change() -> Callable[[Exchange], None]:
     return rewrite_answer
 
 
+# The members of a password body a lenient parser reads by guesswork (schemas/common.schema.json).
+PASSWORD_FLAGS = ("forceChange", "bypassPolicy")
+EXTERNAL = Draft202012Validator(
+    {"$ref": "common.schema.json#/$defs/passwordExternal"},
+    registry=Registry().with_resource(
+        "common.schema.json",
+        Resource.from_contents(json.loads((SCHEMAS_DIR / "common.schema.json").read_text("utf-8"))),
+    ),
+)
+
+
+def _lenient_password_body(body: Any) -> Any:
+    """A password body as a lenient parser reads it instead of answering 400: a flag of any JSON
+    type is taken for its truthiness ("no" and 1 alike), a malformed `password` (external
+    gateway) member is ignored as if absent."""
+    for key in PASSWORD_FLAGS:
+        if key in body and not isinstance(body[key], bool):
+            body[key] = bool(body[key])
+    if "password" in body and not EXTERNAL.is_valid(body["password"]):
+        del body["password"]
+    return body
+
+
+def _unlock_only_when_locked(
+    service: PasswordService, original: Callable[..., Any]
+) -> Callable[..., Any]:
+    def unlock(env_id: str, user_id: str) -> Any:
+        def change(tx: Any, user: Any, now: float) -> Any:
+            if lock_active(user, now):
+                clear_lock(user)
+            user.updated_at = now
+            return service.view(user, now)
+
+        return service._write_user(env_id, user_id, change)
+
+    return unlock
+
+
 PASSWORDS = Match.password_calls()
 
 FAULTS: tuple[Fault, ...] = (
@@ -165,5 +209,21 @@ FAULTS: tuple[Fault, ...] = (
         "MUST_CHANGE_PASSWORD until the next password operation.",
         ("P1-PROP-002",),
         lambda app: rewrite(app, PASSWORDS, on_response=_stale_read_after_self_change()),
+    ),
+    wire_fault(
+        "password-body-read-leniently",
+        "A password body's members of the wrong type pass instead of a 400: forceChange or "
+        "bypassPolicy of any JSON type is read for its truthiness, a malformed external "
+        "`password` member is ignored as if absent.",
+        ("P1-PROP-001",),
+        lambda app: rewrite(app, PASSWORDS, on_request=_lenient_password_body),
+    ),
+    state_fault(
+        "unlock-keeps-count-unless-locked",
+        "Unlock clears the failed-check count only when the password is locked: after a wrong "
+        "check, an unlock of the unlocked password and another wrong check, the countdown is "
+        "one short.",
+        ("P1-PROP-005",),
+        replace("unlock", _unlock_only_when_locked),
     ),
 )
