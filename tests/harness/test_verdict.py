@@ -14,7 +14,7 @@ from typing import Any
 from harness.config import ExitCode
 from harness.requirements import Level, RequirementCatalog
 from tests.faults.catalog import get as fault_named
-from tests.faults.rewriting import ASGIApp, Exchange, Match, rewrite
+from tests.faults.rewriting import ASGIApp, Exchange, Match, Receive, Scope, Send, rewrite
 from tests.suite_runs import run_suites
 
 CHECK_CALLS = Match.for_operation("check")
@@ -100,25 +100,37 @@ def test_require_complete_turns_incomplete_into_its_exit_code(tmp_path: Path) ->
     assert "verdict: INCOMPLETE" in run.output
 
 
-def _first_check_limited() -> Any:
-    """Every user's first password check is answered 429 with Retry-After: 0."""
+def _first_check_limited(app: ASGIApp) -> ASGIApp:
+    """Every user's first password check is answered 429 (Retry-After: 0) before the reference
+    sees it, as a rate limiter in front of a service does: the refused check counts nothing."""
     seen: set[str] = set()
 
-    def limit(exchange: Exchange) -> None:
-        if exchange.path not in seen:
-            seen.add(exchange.path)
-            exchange.status = 429
-            exchange.headers = [(b"content-type", b"application/json"), (b"retry-after", b"0")]
-            exchange.body = {"id": "r", "code": "REQUEST_LIMITED", "message": "limited"}
+    async def limited(scope: Scope, receive: Receive, send: Send) -> None:
+        headers = dict(scope.get("headers", [])) if scope["type"] == "http" else {}
+        media_type = headers.get(b"content-type", b"").decode("latin-1").split(";")[0].strip()
+        path = str(scope.get("path", ""))
+        if not CHECK_CALLS.accepts(scope.get("method", ""), path, media_type.lower()):
+            await app(scope, receive, send)
+            return
+        if path in seen:
+            await app(scope, receive, send)
+            return
+        seen.add(path)
+        body = json.dumps({"id": "r", "code": "REQUEST_LIMITED", "message": "limited"}).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 429,
+                "headers": [(b"content-type", b"application/json"), (b"retry-after", b"0")],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
 
-    return limit
+    return limited
 
 
 def test_429_retries_add_up_to_one_summary_line(tmp_path: Path) -> None:
-    def wrap(app: ASGIApp) -> ASGIApp:
-        return rewrite(app, CHECK_CALLS, on_response=_first_check_limited())
-
-    run = run_suites(tmp_path, wrap=wrap, suite_args=("--requirement", "P1-CHECK"))
+    run = run_suites(tmp_path, wrap=_first_check_limited, suite_args=("--requirement", "P1-CHECK"))
     assert run.exit_code == 0, run.output[-2000:]
     lines = [line for line in run.output.splitlines() if line.startswith("rate limited:")]
     assert len(lines) == 1, run.output[-2000:]
