@@ -17,21 +17,29 @@ from __future__ import annotations
 import copy
 import json
 import math
+import re
+import time
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
 import requests
 import schemathesis
 import yaml
+from requests.adapters import HTTPAdapter
 from schemathesis.config import SchemathesisConfig
 from schemathesis.errors import FailureGroup
+from urllib3.exceptions import ReadTimeoutError
+from urllib3.util.retry import Retry
 
 from harness import property_checks
-from harness.client import ApiClient, curl_command
+from harness.auth import transport_reason
+from harness.client import ApiClient, RateLimitPolicy, curl_command
 from harness.failures import ConformanceFailure
+from harness.http_errors import UNAVAILABLE_STATUSES, TargetUnreachable
 from harness.operations import OperationTable
 from harness.property_checks import PASSWORD_PATH, SENT, USERS_PATH
 from harness.redaction import Redactor
@@ -84,6 +92,10 @@ def project_settings(seed: int | None = None, path: Path = PROJECT_TOML) -> Sche
     # The coverage phase (boundary values, undeclared methods) belongs to the thorough profile.
     phases = data.setdefault("phases", {})
     phases.setdefault("coverage", {})["enabled"] = RUN.coverage
+    # `ignored_auth` re-sends a case without its token on a session of its own, outside the
+    # retrying one: a 429 or 503 on that probe would read as "authentication ignored". The
+    # security suite tests authentication on every operation, through the retrying client.
+    data.setdefault("checks", {}).setdefault("ignored_auth", {})["enabled"] = False
     return SchemathesisConfig.from_dict(data, base_dir=str(path.parent))
 
 
@@ -201,6 +213,59 @@ class PropertyRecord:
         self.statuses[key] = self.statuses.get(key, 0) + 1
 
 
+class BoundedRetry(Retry):
+    """urllib3's retry with two limits of the harness's own client (`RateLimitPolicy`): a
+    `Retry-After` longer than the policy's total wait is cut to it, and a read timeout is not
+    retried (the target may have acted on the request)."""
+
+    MAX_RETRY_AFTER_SECONDS = RateLimitPolicy.max_total_wait_seconds
+
+    def get_retry_after(self, response: Any) -> float | None:
+        seconds = super().get_retry_after(response)
+        return None if seconds is None else min(seconds, self.MAX_RETRY_AFTER_SECONDS)
+
+    def increment(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: Any = None,
+        error: Exception | None = None,
+        _pool: Any = None,
+        _stacktrace: TracebackType | None = None,
+    ) -> Self:
+        if isinstance(error, ReadTimeoutError):
+            raise error
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+
+RETRIED_STATUSES = frozenset({429, *UNAVAILABLE_STATUSES})
+# "too many 503 error responses", urllib3's reason once the retries are spent.
+_SPENT = re.compile(r"too many (\d{3}) error responses")
+
+
+def retrying_session(policy: RateLimitPolicy) -> requests.Session:
+    """A session that treats a 429, a 502-504 or a dropped connection the way the harness's
+    client does: retried within the policy's bounds, after `Retry-After` or a doubling back-off.
+    Generated traffic goes through it, so a busy or briefly unavailable target is no finding."""
+    retry = BoundedRetry(
+        total=None,
+        connect=policy.transport_retries,
+        read=policy.transport_retries,
+        other=0,
+        status=max(policy.max_retries, policy.unavailable_retries),
+        status_forcelist=RETRIED_STATUSES,
+        allowed_methods=None,
+        backoff_factor=policy.backoff_seconds,
+        respect_retry_after_header=True,
+        raise_on_status=True,
+    )
+    session = requests.Session()
+    adapter = HTTPAdapter(max_retries=retry)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
 class PropertyRunner:
     """Sends generated cases to the target and judges them; failures come out redacted."""
 
@@ -217,7 +282,7 @@ class PropertyRunner:
         self.base_url = base_url
         self.redactor = redactor
         self.record = record
-        self.session: requests.Session = api.session
+        self.session: requests.Session = retrying_session(api.rate_limit)
 
     def auth_headers(self) -> dict[str, str]:
         """The run's bearer token (fetched or refreshed by the harness)."""
@@ -258,12 +323,20 @@ class PropertyRunner:
         """Send the case and run every enabled check; a failure is a redacted ConformanceFailure."""
         self.remember_secrets(case)
         headers = self.auth_headers()
+        if self.api.ceiling is not None:  # --max-rps holds for generated traffic too
+            self.api.ceiling.wait_turn(time.sleep)
         try:
             response = case.call(base_url=self.base_url, session=self.session, headers=headers)
         except requests.RequestException as error:
-            raise ConformanceFailure(
-                self.redactor.text(f"{case.method} {case.formatted_path}: {type(error).__name__}")
-            ) from None
+            # Retries spent on 429/5xx answers or on dropped connections: the target is not
+            # answering, which is no finding about this case.
+            where = self.redactor.text(f"{case.method} {case.formatted_path}")
+            spent = _SPENT.search(str(error))
+            if spent:
+                raise TargetUnreachable(
+                    f"{where}: answered HTTP {spent.group(1)} after every retry"
+                ) from None
+            raise TargetUnreachable(f"{where}: {transport_reason(error)}") from None
         self.record.count(response.status_code)
         self.validate(case, response, headers, **validate)
         return response
