@@ -31,6 +31,7 @@ from harness.summary import (
     SUMMARY_JSON,
     ConformanceSummary,
     build_summary,
+    merge_property_runs,
     no_verdict_summary,
     write_reports,
 )
@@ -90,10 +91,16 @@ def merge_summaries(
     )
     rate_limit = {
         key: sum(float(shard.get("rate_limit", {}).get(key, 0)) for shard in shards)
-        for key in ("retries", "waited_seconds")
+        for key in ("retries", "waited_seconds", "unavailable_retries")
     }
     return build_summary(
-        catalog, records.values(), decision, target, conformance, rate_limit=rate_limit
+        catalog,
+        records.values(),
+        decision,
+        target,
+        conformance,
+        rate_limit=rate_limit,
+        property_run=merge_property_runs(shard.get("property_run") for shard in shards),
     )
 
 

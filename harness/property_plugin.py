@@ -24,7 +24,8 @@ import pytest
 
 from harness.requirements import FULL
 from harness.run_context import RunContext, context_of
-from harness.target_plugin import CONFIG_FAILURE
+from harness.summary import merge_property_runs
+from harness.target_plugin import CONFIG_FAILURE, is_worker
 from harness.users import UserFactory
 
 PROPERTY_DIR = Path("suites") / "property"
@@ -196,33 +197,58 @@ def property_record(config: pytest.Config) -> Any:
     return record
 
 
+WORKER_OUTPUT = "p1conf-property"
+FROM_WORKERS = pytest.StashKey[list[dict[str, Any]]]()
+
+
+def _facts(record: Any) -> dict[str, Any]:
+    return {
+        "seed": record.seed,
+        "profile": record.profile,
+        "cases": record.cases,
+        "statuses": dict(record.statuses),
+        "failures": dict(record.failures),
+    }
+
+
+def property_facts(config: pytest.Config) -> dict[str, Any] | None:
+    """The run's property record (this process's, or under -n every worker's, merged); None
+    when the property suite sent nothing."""
+    record = config.stash.get(RECORD, None)
+    parts: list[dict[str, Any]] = [_facts(record)] if record is not None else []
+    workers: list[dict[str, Any]] = config.stash.get(FROM_WORKERS, [])
+    return merge_property_runs([*parts, *workers])
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """Under -n: keep a finished worker's property record for the merged one."""
+    output = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT)
+    if output:
+        config: pytest.Config = node.config
+        config.stash.setdefault(FROM_WORKERS, []).append(output)
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """Write the property record for the summary and the Allure environment."""
     config = session.config
-    record = config.stash.get(RECORD, None)
     context = context_of(config)
-    if record is None or context is None:
+    if context is None:
         return
-    facts = {
-        "seed": record.seed,
-        "profile": record.profile,
-        "cases": record.cases,
-        "statuses": record.statuses,
-        "failures": record.failures,
-    }
+    if is_worker(config):
+        record = config.stash.get(RECORD, None)
+        if record is not None:
+            config.workeroutput[WORKER_OUTPUT] = _facts(record)  # type: ignore[attr-defined]
+        return  # the controller writes the record once, for the whole run
+    facts = property_facts(config)
+    if facts is None:
+        return
     directory = context.options.summary_dir
     directory.mkdir(parents=True, exist_ok=True)
     (directory / RECORD_FILE).write_text(json.dumps(facts, indent=2, sort_keys=True) + "\n")
     alluredir = context.options.alluredir
     if alluredir is not None and alluredir.is_dir():
         with (alluredir / "environment.properties").open("a", encoding="utf-8") as out:
-            out.write(f"property_seed={record.seed}\nproperty_profile={record.profile}\n")
-            out.write(f"property_cases={record.cases}\n")
-    reporter = config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line(
-            f"property suite: sent {record.cases} generated cases "
-            f"(seed {record.seed}, profile {record.profile}); "
-            f"{len(record.failures)} failing tests"
-        )
+            out.write(f"property_seed={facts['seed']}\nproperty_profile={facts['profile']}\n")
+            out.write(f"property_cases={facts['cases']}\n")

@@ -270,6 +270,7 @@ class RequirementTracker:
             facts,
             conformance=Selection.build(options.conformance, (), self.catalog).classes,
             rate_limit=self._rate_limit(context, config),
+            property_run=_property_run(config),
         )
         if self.summary.verdict == INCOMPLETE and options.require_complete:
             session.exitstatus = int(ExitCode.INCOMPLETE)
@@ -307,6 +308,12 @@ class RequirementTracker:
 
 
 WORKER_OUTPUT = "p1conf-records"
+
+
+def _property_run(config: pytest.Config) -> dict[str, object] | None:
+    from harness.property_plugin import property_facts  # a plugin of its own, loaded by pytest
+
+    return property_facts(config)
 
 
 def _skip_reason(report: pytest.TestReport) -> str:

@@ -109,6 +109,8 @@ class ConformanceSummary:
     # Every test's record (ItemRecord.to_json): what shards are merged from.
     tests: list[dict[str, Any]] = field(default_factory=list)
     strict_deviations: bool = False
+    # The property suite's run, when it ran: seed, profile, cases sent, statuses, failures.
+    property_run: dict[str, Any] | None = None
 
     def counts(self) -> dict[str, int]:
         """How many requirements got each verdict."""
@@ -188,6 +190,7 @@ def build_summary(
     conformance: Iterable[str] = (),
     untested: dict[str, str] | None = None,
     rate_limit: dict[str, float] | None = None,
+    property_run: dict[str, Any] | None = None,
 ) -> ConformanceSummary:
     """Verdicts for every requirement of the catalog and for the run."""
     records = list(records)
@@ -266,6 +269,7 @@ def build_summary(
         tests=[record.to_json() for record in records],
         unavailable=list(decision.unavailable),
         strict_deviations=decision.strict_deviations,
+        property_run=property_run,
     )
 
 
@@ -330,6 +334,8 @@ def terminal_lines(summary: ConformanceSummary) -> list[str]:
         lines.append(f"failing tests that name no requirement: {len(summary.untracked_failures)}")
     if summary.rate_limit.get("retries") or summary.rate_limit.get("unavailable_retries"):
         lines.append(rate_limit_line(summary.rate_limit))
+    if summary.property_run:
+        lines.append(property_line(summary.property_run))
     lines += deviation_lines(summary)
     lines.append(summary.gate_explanation)
     lines.append(verdict_line(summary))
@@ -366,6 +372,37 @@ def rate_limit_line(record: dict[str, float]) -> str:
     return line
 
 
+def property_line(run: dict[str, Any]) -> str:
+    """`property suite: seed 7, profile quick, 912 generated cases sent, 0 failing tests (replay:
+    --property-seed 7)`: what reproduces the generated part of the run."""
+    return (
+        f"property suite: seed {run.get('seed')}, profile {run.get('profile')}, "
+        f"{run.get('cases', 0)} generated cases sent, {len(run.get('failures') or {})} failing "
+        f"tests (replay: --property-seed {run.get('seed')} --hypothesis-profile-name "
+        f"{run.get('profile')})"
+    )
+
+
+def merge_property_runs(parts: Iterable[dict[str, Any] | None]) -> dict[str, Any] | None:
+    """One property record from the workers' or shards' records (same seed and profile)."""
+    runs = [part for part in parts if part]
+    if not runs:
+        return None
+    statuses: dict[str, int] = {}
+    failures: dict[str, str] = {}
+    for run in runs:
+        for key, count in (run.get("statuses") or {}).items():
+            statuses[key] = statuses.get(key, 0) + int(count)
+        failures.update(run.get("failures") or {})
+    return {
+        "seed": runs[0].get("seed"),
+        "profile": runs[0].get("profile"),
+        "cases": sum(int(run.get("cases", 0)) for run in runs),
+        "statuses": dict(sorted(statuses.items())),
+        "failures": dict(sorted(failures.items())),
+    }
+
+
 def to_json(summary: ConformanceSummary) -> dict[str, Any]:
     """The summary as a JSON-ready object."""
     document = asdict(summary)
@@ -391,6 +428,8 @@ def to_markdown(summary: ConformanceSummary) -> str:
     lines.append(f"- {_counts_line(summary)}")
     if summary.rate_limit.get("retries") or summary.rate_limit.get("unavailable_retries"):
         lines.append(f"- {rate_limit_line(summary.rate_limit)}")
+    if summary.property_run:
+        lines.append(f"- {property_line(summary.property_run)}")
     lines += [f"- {line}" for line in deviation_lines(summary)]
     if summary.incomplete:
         lines += ["", "## Not assessed, at or above the gate (why the run is INCOMPLETE)", ""]

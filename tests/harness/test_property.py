@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
+import requests
 import yaml
 
 from harness.property_model import LOCKED, PasswordModel
@@ -184,3 +189,87 @@ def test_model_accepts_a_lockout_that_expired() -> None:
     model.observe("read", 200, {"status": LOCKED, "secondsUntilUnlock": 5})
     now[0] = 10.0
     assert model.observe("read", 200, {"status": "OK"}) == []
+
+
+class _Flaky(BaseHTTPRequestHandler):
+    """Answers `/busy` 429 once then 200, `/down` 503 always, `/slow` after the read timeout."""
+
+    calls: ClassVar[dict[str, int]] = {}
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        seen = self.calls[self.path] = self.calls.get(self.path, 0) + 1
+        if self.path == "/slow":
+            time.sleep(0.5)
+        status = {"/busy": 429 if seen == 1 else 200, "/down": 503}.get(self.path, 200)
+        self.send_response(status)
+        self.send_header("Retry-After", "0")
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def flaky_server() -> Iterator[str]:
+    _Flaky.calls = {}
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Flaky)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_generated_traffic_is_retried_like_the_clients_and_never_a_read_timeout(
+    flaky_server: str,
+) -> None:
+    from harness.client import RateLimitPolicy
+    from harness.property import _SPENT, retrying_session
+
+    policy = RateLimitPolicy(backoff_seconds=0.0)
+    session = retrying_session(policy)
+    # A POST answered 429 is sent again after Retry-After, and the second answer is the one.
+    assert session.post(f"{flaky_server}/busy", json={}, timeout=5).status_code == 200
+    assert _Flaky.calls["/busy"] == 2
+    # Unavailable every time: the retries are spent and the error names the status.
+    with pytest.raises(requests.exceptions.RetryError) as spent:
+        session.post(f"{flaky_server}/down", json={}, timeout=5)
+    assert _Flaky.calls["/down"] == 1 + max(policy.max_retries, policy.unavailable_retries)
+    found = _SPENT.search(str(spent.value))
+    assert found is not None
+    assert found.group(1) == "503"
+    # A read timeout is not retried: the target may have acted on the request.
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        session.post(f"{flaky_server}/slow", json={}, timeout=(5, 0.1))
+    time.sleep(0.6)
+    assert _Flaky.calls["/slow"] == 1
+
+
+def test_workers_property_records_merge_into_one_with_the_seed_to_replay() -> None:
+    from harness.summary import merge_property_runs, property_line
+
+    one = {"seed": 7, "profile": "quick", "cases": 10, "statuses": {"2xx": 6, "4xx": 4}}
+    two = {
+        "seed": 7,
+        "profile": "quick",
+        "cases": 5,
+        "statuses": {"4xx": 5},
+        "failures": {"t": "x"},
+    }
+    merged = merge_property_runs([one, None, two])
+    assert merged == {
+        "seed": 7,
+        "profile": "quick",
+        "cases": 15,
+        "statuses": {"2xx": 6, "4xx": 9},
+        "failures": {"t": "x"},
+    }
+    assert merge_property_runs([None]) is None
+    line = property_line(merged)
+    assert "seed 7, profile quick, 15 generated cases sent, 1 failing tests" in line
+    assert "--property-seed 7" in line
