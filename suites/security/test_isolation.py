@@ -10,6 +10,7 @@ codes within the 4xx class. So another environment's id passes on 403 or 404, an
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 import pytest
 import requests
@@ -67,19 +68,9 @@ def test_a_user_is_not_reachable_through_another_environments_id(
 
     "may occur if the environment doesn't exist" (Ping's official Go client spec, on 403).
     """
-    user = user_factory.create(password="valid")
-    body = example_body(
-        operation, schemas, passwords, user_factory.policy_of(user), user.password, api.redactor
+    _assert_other_environment_refused(
+        operation, api, target, user_factory, passwords, schemas, (403, 404)
     )
-    before = password_state(api, user.id)
-    other = str(uuid.uuid4())
-    url = f"{target.api_base_url}/environments/{other}/users/{user.id}/password"
-    response, summary = send(api, operation, url, body)
-    assert response.status_code in (403, 404), f"expected HTTP 403 or 404\n{summary}"
-    problems = envelope_problems(response, schemas)
-    assert not problems, f"{'; '.join(problems)}\n{summary}"
-    assert not carries_user_data(response, user), f"the answer carries the user's data\n{summary}"
-    assert password_state(api, user.id) == before, "the password state changed"
 
 
 @pytest.mark.requirement("P1-SEC-003", "P1-ERR-001")
@@ -103,16 +94,42 @@ def test_a_token_of_another_environment_does_not_reach_this_environments_users(
             "needs a source: token-minting (only the reference's test routes mint a token of "
             "another environment; this target offers none)"
         )
+    _assert_other_environment_refused(
+        operation,
+        api,
+        target,
+        user_factory,
+        passwords,
+        schemas,
+        (401, 403, 404),
+        mint=reference_controls.mint_token,
+    )
+
+
+def _assert_other_environment_refused(
+    operation: Operation,
+    api: ApiClient,
+    target: Target,
+    user_factory: UserFactory,
+    passwords: PasswordBook,
+    schemas: SchemaStore,
+    statuses: tuple[int, ...],
+    mint: Callable[..., str] | None = None,
+) -> None:
+    """A real user of this environment, addressed through another environment's id (with this
+    run's token, or with one `mint` made for that other environment), answers one of `statuses`
+    with the error envelope and without the user's data; the password state does not change."""
     user = user_factory.create(password="valid")
     body = example_body(
         operation, schemas, passwords, user_factory.policy_of(user), user.password, api.redactor
     )
     before = password_state(api, user.id)
     other = str(uuid.uuid4())
-    token = reference_controls.mint_token(environment_id=other)
+    authorization = None if mint is None else f"Bearer {mint(environment_id=other)}"
     url = f"{target.api_base_url}/environments/{other}/users/{user.id}/password"
-    response, summary = send(api, operation, url, body, authorization=f"Bearer {token}")
-    assert response.status_code in (401, 403, 404), f"expected HTTP 401, 403 or 404\n{summary}"
+    response, summary = send(api, operation, url, body, authorization=authorization)
+    expected = ", ".join(map(str, statuses[:-1])) + f" or {statuses[-1]}"
+    assert response.status_code in statuses, f"expected HTTP {expected}\n{summary}"
     problems = envelope_problems(response, schemas)
     assert not problems, f"{'; '.join(problems)}\n{summary}"
     assert not carries_user_data(response, user), f"the answer carries the user's data\n{summary}"
