@@ -24,7 +24,6 @@ import pytest
 
 from harness.requirements import FULL
 from harness.run_context import RunContext, context_of
-from harness.summary import merge_property_runs
 from harness.target_plugin import CONFIG_FAILURE, is_worker
 from harness.users import UserFactory
 
@@ -197,11 +196,13 @@ def property_record(config: pytest.Config) -> Any:
     return record
 
 
-WORKER_OUTPUT = "p1conf-property"
-FROM_WORKERS = pytest.StashKey[list[dict[str, Any]]]()
-
-
-def _facts(record: Any) -> dict[str, Any]:
+def property_facts(config: pytest.Config) -> dict[str, Any] | None:
+    """This process's property record as data (a worker's share under -n: the requirement
+    tracker carries it to the controller with the test records, and merges); None when the
+    property suite sent nothing here."""
+    record = config.stash.get(RECORD, None)
+    if record is None:
+        return None
     return {
         "seed": record.seed,
         "profile": record.profile,
@@ -211,37 +212,16 @@ def _facts(record: Any) -> dict[str, Any]:
     }
 
 
-def property_facts(config: pytest.Config) -> dict[str, Any] | None:
-    """The run's property record (this process's, or under -n every worker's, merged); None
-    when the property suite sent nothing."""
-    record = config.stash.get(RECORD, None)
-    parts: list[dict[str, Any]] = [_facts(record)] if record is not None else []
-    workers: list[dict[str, Any]] = config.stash.get(FROM_WORKERS, [])
-    return merge_property_runs([*parts, *workers])
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_testnodedown(node: Any, error: object) -> None:
-    """Under -n: keep a finished worker's property record for the merged one."""
-    output = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT)
-    if output:
-        config: pytest.Config = node.config
-        config.stash.setdefault(FROM_WORKERS, []).append(output)
-
-
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """Write the property record for the summary and the Allure environment."""
     config = session.config
     context = context_of(config)
-    if context is None:
-        return
-    if is_worker(config):
-        record = config.stash.get(RECORD, None)
-        if record is not None:
-            config.workeroutput[WORKER_OUTPUT] = _facts(record)  # type: ignore[attr-defined]
+    if context is None or is_worker(config):
         return  # the controller writes the record once, for the whole run
-    facts = property_facts(config)
+    tracker = config.pluginmanager.get_plugin("requirement-tracker")
+    summary = getattr(tracker, "summary", None)
+    facts = summary.property_run if summary is not None else None
     if facts is None:
         return
     directory = context.options.summary_dir

@@ -35,6 +35,7 @@ from harness.summary import (
     INCOMPLETE,
     ConformanceSummary,
     build_summary,
+    merge_property_runs,
     no_verdict_summary,
     remove_reports,
     terminal_lines,
@@ -70,8 +71,9 @@ class RequirementTracker:
         self.deviations: DeviationBook | None = None
         self.summary: ConformanceSummary | None = None
         self.written: list[Path] = []
-        # Under -n: what the workers reported (expired deviations, 429 record).
+        # Under -n: what the workers reported (expired deviations, 429 record, property run).
         self.expired_from_workers: list[str] = []
+        self.property_from_workers: list[dict[str, object]] = []
         self.rate_limit_from_workers: dict[str, float] = {
             "retries": 0,
             "waited_seconds": 0.0,
@@ -213,6 +215,8 @@ class RequirementTracker:
                 self.expired_from_workers.append(label)
         for key in self.rate_limit_from_workers:
             self.rate_limit_from_workers[key] += float(output["rate_limit"].get(key, 0))
+        if output.get("property_run"):
+            self.property_from_workers.append(output["property_run"])
 
     def _send_to_controller(self, config: pytest.Config, context: RunContext) -> None:
         output: dict[str, object] = {
@@ -220,6 +224,7 @@ class RequirementTracker:
             "records": [record.to_json() for record in self.records.values()],
             "expired": [d.label for d in self.deviations.expired] if self.deviations else [],
             "rate_limit": context.rate_limit_record(),
+            "property_run": _property_run(config),
         }
         config.workeroutput[WORKER_OUTPUT] = output  # type: ignore[attr-defined]
 
@@ -270,7 +275,7 @@ class RequirementTracker:
             facts,
             conformance=Selection.build(options.conformance, (), self.catalog).classes,
             rate_limit=self._rate_limit(context, config),
-            property_run=_property_run(config),
+            property_run=merge_property_runs([_property_run(config), *self.property_from_workers]),
         )
         if self.summary.verdict == INCOMPLETE and options.require_complete:
             session.exitstatus = int(ExitCode.INCOMPLETE)
@@ -311,6 +316,7 @@ WORKER_OUTPUT = "p1conf-records"
 
 
 def _property_run(config: pytest.Config) -> dict[str, object] | None:
+    """This process's property record (a worker's share under -n)."""
     from harness.property_plugin import property_facts  # a plugin of its own, loaded by pytest
 
     return property_facts(config)
