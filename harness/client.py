@@ -10,17 +10,22 @@ failures raise `TargetUnreachable` with a redacted message.
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlsplit
 
 import allure
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ReadTimeoutError
+from urllib3.util.retry import Retry
 
 from harness.auth import TokenProvider, transport_reason
 from harness.config import Target
@@ -50,6 +55,60 @@ class RateLimitPolicy:
     unavailable_retries: int = 3
     transport_retries: int = 2
     backoff_seconds: float = 0.2
+
+
+class BoundedRetry(Retry):
+    """urllib3's retry with two limits of the harness's own client (`RateLimitPolicy`): a
+    `Retry-After` longer than the policy's total wait is cut to it, and a read timeout is not
+    retried (the target may have acted on the request)."""
+
+    MAX_RETRY_AFTER_SECONDS = RateLimitPolicy.max_total_wait_seconds
+
+    def get_retry_after(self, response: Any) -> float | None:
+        seconds = super().get_retry_after(response)
+        return None if seconds is None else min(seconds, self.MAX_RETRY_AFTER_SECONDS)
+
+    def increment(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: Any = None,
+        error: Exception | None = None,
+        _pool: Any = None,
+        _stacktrace: TracebackType | None = None,
+    ) -> Self:
+        if isinstance(error, ReadTimeoutError):
+            raise error
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+
+RETRIED_STATUSES = frozenset({429, *UNAVAILABLE_STATUSES})
+# "too many 503 error responses", urllib3's reason once the retries are spent.
+SPENT_RETRIES = re.compile(r"too many (\d{3}) error responses")
+
+
+def retrying_session(policy: RateLimitPolicy) -> requests.Session:
+    """A session that treats a 429, a 502-504 or a dropped connection the way the harness's
+    client does: retried within the policy's bounds, after `Retry-After` or a doubling back-off.
+    The property suite's generated traffic goes through it (schemathesis sends on a session it
+    is given), so a busy or briefly unavailable target is no finding there either."""
+    retry = BoundedRetry(
+        total=None,
+        connect=policy.transport_retries,
+        read=policy.transport_retries,
+        other=0,
+        status=max(policy.max_retries, policy.unavailable_retries),
+        status_forcelist=RETRIED_STATUSES,
+        allowed_methods=None,
+        backoff_factor=policy.backoff_seconds,
+        respect_retry_after_header=True,
+        raise_on_status=True,
+    )
+    session = requests.Session()
+    adapter = HTTPAdapter(max_retries=retry)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
 
 
 class RateCeiling:

@@ -17,29 +17,24 @@ from __future__ import annotations
 import copy
 import json
 import math
-import re
 import time
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import requests
 import schemathesis
 import yaml
-from requests.adapters import HTTPAdapter
 from schemathesis.config import SchemathesisConfig
 from schemathesis.errors import FailureGroup
-from urllib3.exceptions import ReadTimeoutError
-from urllib3.util.retry import Retry
 
 from harness import property_checks
 from harness.auth import transport_reason
-from harness.client import ApiClient, RateLimitPolicy, curl_command
+from harness.client import SPENT_RETRIES, ApiClient, curl_command, retrying_session
 from harness.failures import ConformanceFailure
-from harness.http_errors import UNAVAILABLE_STATUSES, TargetUnreachable
+from harness.http_errors import TargetUnreachable
 from harness.operations import OperationTable
 from harness.property_checks import PASSWORD_PATH, SENT, USERS_PATH
 from harness.redaction import Redactor
@@ -213,59 +208,6 @@ class PropertyRecord:
         self.statuses[key] = self.statuses.get(key, 0) + 1
 
 
-class BoundedRetry(Retry):
-    """urllib3's retry with two limits of the harness's own client (`RateLimitPolicy`): a
-    `Retry-After` longer than the policy's total wait is cut to it, and a read timeout is not
-    retried (the target may have acted on the request)."""
-
-    MAX_RETRY_AFTER_SECONDS = RateLimitPolicy.max_total_wait_seconds
-
-    def get_retry_after(self, response: Any) -> float | None:
-        seconds = super().get_retry_after(response)
-        return None if seconds is None else min(seconds, self.MAX_RETRY_AFTER_SECONDS)
-
-    def increment(
-        self,
-        method: str | None = None,
-        url: str | None = None,
-        response: Any = None,
-        error: Exception | None = None,
-        _pool: Any = None,
-        _stacktrace: TracebackType | None = None,
-    ) -> Self:
-        if isinstance(error, ReadTimeoutError):
-            raise error
-        return super().increment(method, url, response, error, _pool, _stacktrace)
-
-
-RETRIED_STATUSES = frozenset({429, *UNAVAILABLE_STATUSES})
-# "too many 503 error responses", urllib3's reason once the retries are spent.
-_SPENT = re.compile(r"too many (\d{3}) error responses")
-
-
-def retrying_session(policy: RateLimitPolicy) -> requests.Session:
-    """A session that treats a 429, a 502-504 or a dropped connection the way the harness's
-    client does: retried within the policy's bounds, after `Retry-After` or a doubling back-off.
-    Generated traffic goes through it, so a busy or briefly unavailable target is no finding."""
-    retry = BoundedRetry(
-        total=None,
-        connect=policy.transport_retries,
-        read=policy.transport_retries,
-        other=0,
-        status=max(policy.max_retries, policy.unavailable_retries),
-        status_forcelist=RETRIED_STATUSES,
-        allowed_methods=None,
-        backoff_factor=policy.backoff_seconds,
-        respect_retry_after_header=True,
-        raise_on_status=True,
-    )
-    session = requests.Session()
-    adapter = HTTPAdapter(max_retries=retry)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    return session
-
-
 class PropertyRunner:
     """Sends generated cases to the target and judges them; failures come out redacted."""
 
@@ -331,7 +273,7 @@ class PropertyRunner:
             # Retries spent on 429/5xx answers or on dropped connections: the target is not
             # answering, which is no finding about this case.
             where = self.redactor.text(f"{case.method} {case.formatted_path}")
-            spent = _SPENT.search(str(error))
+            spent = SPENT_RETRIES.search(str(error))
             if spent:
                 raise TargetUnreachable(
                     f"{where}: answered HTTP {spent.group(1)} after every retry"

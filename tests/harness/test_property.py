@@ -228,8 +228,7 @@ def flaky_server() -> Iterator[str]:
 def test_generated_traffic_is_retried_like_the_clients_and_never_a_read_timeout(
     flaky_server: str,
 ) -> None:
-    from harness.client import RateLimitPolicy
-    from harness.property import _SPENT, retrying_session
+    from harness.client import SPENT_RETRIES, RateLimitPolicy, retrying_session
 
     policy = RateLimitPolicy(backoff_seconds=0.0)
     session = retrying_session(policy)
@@ -240,7 +239,7 @@ def test_generated_traffic_is_retried_like_the_clients_and_never_a_read_timeout(
     with pytest.raises(requests.exceptions.RetryError) as spent:
         session.post(f"{flaky_server}/down", json={}, timeout=5)
     assert _Flaky.calls["/down"] == 1 + max(policy.max_retries, policy.unavailable_retries)
-    found = _SPENT.search(str(spent.value))
+    found = SPENT_RETRIES.search(str(spent.value))
     assert found is not None
     assert found.group(1) == "503"
     # A read timeout is not retried: the target may have acted on the request.
