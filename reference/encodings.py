@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import argon2
 import bcrypt
 from argon2.exceptions import InvalidHashError, VerificationError
+from argon2.low_level import Type, verify_secret
 
 SCHEME_PREFIX = re.compile(r"^\{([A-Za-z0-9_-]+)\}")
 
@@ -92,18 +93,27 @@ def parse(value: str) -> PreEncoded | None:
 
 
 def verify(stored: str, password: str) -> bool:
-    """Checks ``password`` against a stored ``{SCHEME}encoded`` value."""
-    parsed = parse(stored)
-    if parsed is None:
+    """Checks ``password`` against a stored ``{SCHEME}encoded`` value.
+
+    Every stored value went through ``parse`` (or was hashed here) when it was written, so the
+    value is not validated again on each check; a value that is not well formed never matches.
+    """
+    scheme = scheme_of(stored)
+    canonical = scheme.upper() if scheme else None
+    if scheme is None or canonical not in SUPPORTED_SCHEMES:
         return False
+    encoded = stored[len(scheme) + 2 :]
     secret = password.encode("utf-8")
-    if parsed.scheme in SSHA_DIGESTS:
-        return _verify_ssha(SSHA_DIGESTS[parsed.scheme], parsed.encoded, secret)
-    if parsed.scheme == "BCRYPT":
-        return _verify_bcrypt(parsed.encoded, secret)
-    if parsed.scheme == "ARGON2":
-        return _verify_argon2(parsed.encoded, password)
-    return _verify_pbkdf2(parsed.encoded, secret)
+    try:
+        if canonical in SSHA_DIGESTS:
+            return _verify_ssha(SSHA_DIGESTS[canonical], encoded, secret)
+        if canonical == "BCRYPT":
+            return _verify_bcrypt(encoded, secret)
+        if canonical == "ARGON2":
+            return _verify_argon2(encoded, password)
+        return _verify_pbkdf2(encoded, secret)
+    except EncodingError:
+        return False
 
 
 def _validate(scheme: str, encoded: str) -> None:
@@ -171,10 +181,17 @@ def _verify_bcrypt(encoded: str, secret: bytes) -> bool:
         return False
 
 
+ARGON2_TYPES = {"argon2id": Type.ID, "argon2i": Type.I, "argon2d": Type.D}
+
+
 def _verify_argon2(encoded: str, password: str) -> bool:
+    # The PHC string carries its own parameters; only the variant has to be named.
+    variant = ARGON2_TYPES.get(encoded[1:].split("$", 1)[0])
+    if variant is None:
+        return False
     try:
-        return argon2.PasswordHasher().verify(encoded, password)
-    except (VerificationError, InvalidHashError):
+        return verify_secret(encoded.encode("ascii"), password.encode("utf-8"), variant)
+    except (VerificationError, InvalidHashError, UnicodeEncodeError):
         return False
 
 
