@@ -7,7 +7,9 @@ or imported pre-encoded, has the same ``{SCHEME}encoded`` form and one verificat
 from __future__ import annotations
 
 import os
+import re
 import threading
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import argon2
@@ -32,9 +34,15 @@ PROFILES: dict[str, Argon2Cost] = {
 }
 
 
-# At most this many hashes or verifications run at once, so that concurrent requests with the
-# strong profile (64 MiB each) cannot exhaust memory; the others wait their turn.
+# At most this many memory-hard hashes or verifications run at once, so that concurrent requests
+# with the strong profile (64 MiB each) cannot exhaust memory; the others wait their turn.
 MAX_CONCURRENT_HASHES = max(2, os.cpu_count() or 2)
+# Only an argon2 computation of at least this much memory (KiB) takes a slot. The fast profile
+# (8 KiB) and the imported schemes that need next to no memory (SSHA, bcrypt, PBKDF2) cannot
+# exhaust anything, and queueing them on a semaphore made every concurrent check wait for
+# threads to hand it over (measured in reference/README.md, "Check under load").
+GATED_MEMORY_KIB = 1024
+ARGON2_MEMORY = re.compile(r"\$m=(\d{1,10}),")
 
 
 class PasswordHasher:
@@ -43,6 +51,7 @@ class PasswordHasher:
     def __init__(self, profile: HashProfile) -> None:
         cost = PROFILES[profile]
         self._slots = threading.BoundedSemaphore(MAX_CONCURRENT_HASHES)
+        self._hash_gated = cost.memory_cost >= GATED_MEMORY_KIB
         self._hasher = argon2.PasswordHasher(
             time_cost=cost.time_cost,
             memory_cost=cost.memory_cost,
@@ -54,10 +63,18 @@ class PasswordHasher:
 
     def hash(self, password: str) -> str:
         """Returns the stored form of a cleartext password: ``{ARGON2}$argon2id$...``."""
-        with self._slots:
+        with self._slots if self._hash_gated else nullcontext():
             return "{ARGON2}" + self._hasher.hash(password)
 
     def verify(self, stored: str, password: str) -> bool:
         """Checks a cleartext password against any stored ``{SCHEME}`` value."""
-        with self._slots:
+        with self._slots if memory_kib(stored) >= GATED_MEMORY_KIB else nullcontext():
             return encodings.verify(stored, password)
+
+
+def memory_kib(stored: str) -> int:
+    """The memory (KiB) verifying a stored value takes: argon2's ``m``, 0 for other schemes."""
+    if stored[:8].upper() != "{ARGON2}":
+        return 0
+    found = ARGON2_MEMORY.search(stored)
+    return int(found.group(1)) if found else 0

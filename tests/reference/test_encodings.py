@@ -181,7 +181,11 @@ def test_readme_examples_verify() -> None:
         assert not encodings.verify(value, "Spruce-Harbor-71K"), value
 
 
-def test_concurrent_hashing_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+MEMORY_HARD = "{ARGON2}$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2g"
+CHEAP = "{ARGON2}$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2g"
+
+
+def _peak_concurrency(monkeypatch: pytest.MonkeyPatch, stored: str) -> int:
     running, peak = 0, 0
     lock = threading.Lock()
 
@@ -198,6 +202,28 @@ def test_concurrent_hashing_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(encodings, "verify", slow_verify)
     hasher = PasswordHasher("fast")
     with ThreadPoolExecutor(max_workers=hashing.MAX_CONCURRENT_HASHES + 4) as pool:
-        results = list(pool.map(lambda _: hasher.verify("{X}", "pw"), range(20)))
+        results = list(pool.map(lambda _: hasher.verify(stored, "pw"), range(20)))
     assert all(results)
+    return peak
+
+
+def test_concurrent_memory_hard_verifications_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    peak = _peak_concurrency(monkeypatch, MEMORY_HARD)
     assert 1 < peak <= hashing.MAX_CONCURRENT_HASHES
+
+
+@pytest.mark.parametrize("stored", [CHEAP, "{SSHA}c2FsdA==", "{BCRYPT}$2b$04$x"])
+def test_cheap_verifications_do_not_queue(monkeypatch: pytest.MonkeyPatch, stored: str) -> None:
+    assert _peak_concurrency(monkeypatch, stored) > hashing.MAX_CONCURRENT_HASHES
+
+
+def test_memory_of_stored_values() -> None:
+    assert hashing.memory_kib(MEMORY_HARD) == 65536
+    assert hashing.memory_kib(MEMORY_HARD.replace("{ARGON2}", "{argon2}")) == 65536
+    assert hashing.memory_kib(CHEAP) == 8
+    assert hashing.memory_kib("{PBKDF2}$pbkdf2-sha256$1000$c2FsdA$aGFzaA") == 0
+
+
+def test_a_malformed_stored_value_never_matches() -> None:
+    for stored in ("{ARGON2}$argon2id$v=19$m=8", "{SSHA}***", "{NOPE}abc", "plain", "{BCRYPT}x"):
+        assert encodings.verify(stored, "pw") is False
