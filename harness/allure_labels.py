@@ -15,8 +15,8 @@ from typing import Any
 
 import allure as _allure
 import pytest
-import yaml
 
+from harness.data_files import read_yaml
 from harness.operations import SCHEMAS_DIR, OperationTable
 from harness.requirements import Level, Requirement
 
@@ -37,7 +37,7 @@ SEVERITY = {
 def feature_titles() -> dict[str, str]:
     """Operation name or operationId → the name people read."""
     titles = {op.name: op.title for op in OperationTable.load()}
-    document = yaml.safe_load((SCHEMAS_DIR / "openapi.yaml").read_text(encoding="utf-8"))
+    document = read_yaml(SCHEMAS_DIR / "openapi.yaml")
     for item in document.get("paths", {}).values():
         for operation in item.values():
             if isinstance(operation, dict) and "operationId" in operation:

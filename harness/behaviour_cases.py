@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from jsonschema import Draft202012Validator
 
 from harness.case_expectations import (
@@ -42,6 +41,7 @@ from harness.case_expectations import (
     unmet,
 )
 from harness.client import ApiClient
+from harness.data_files import read_yaml
 from harness.encodings import encode
 from harness.failures import ConformanceFailure
 from harness.passwords import PasswordBook, PasswordPolicy, looks_pre_encoded
@@ -93,7 +93,7 @@ class CaseFileError(ValueError):
 def load_case_file(path: Path, schema_path: Path | None = None) -> dict[str, Any]:
     """Read a case file and check it: its schema, unique step names, no "should" wording."""
     schema_file = schema_path or path.with_name(SCHEMA_FILE)
-    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    document = read_yaml(path)
     schema = json.loads(schema_file.read_text(encoding="utf-8"))
     validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
     errors = [f"at {e.json_path}: {e.message}" for e in validator.iter_errors(document)]

@@ -19,9 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from harness.body_derivation import DerivedBody, invalid_bodies, valid_bodies
+from harness.data_files import read_yaml
 from harness.operations import SCHEMAS_DIR, Operation, OperationTable
 from harness.schemas import SchemaStore
 
@@ -50,7 +49,7 @@ class BodyCase:
 
 def request_schema_for(method: str, media_type: str, openapi_path: Path = OPENAPI_FILE) -> str:
     """The schema file openapi.yaml gives the password request body of `method` + `media_type`."""
-    document: dict[str, Any] = yaml.safe_load(openapi_path.read_text(encoding="utf-8"))
+    document: dict[str, Any] = read_yaml(openapi_path)
     content = document["paths"][PASSWORD_PATH][method.lower()]["requestBody"]["content"]
     return Path(content[media_type]["schema"]["$ref"]).name
 

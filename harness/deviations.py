@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from jsonschema import Draft202012Validator
 
+from harness.data_files import read_yaml
 from harness.operations import SCHEMAS_DIR
 
 SCHEMA_FILE = SCHEMAS_DIR / "catalog" / "known-deviations.schema.json"
@@ -67,7 +67,7 @@ def load_deviations(path: Path) -> list[Deviation]:
     """Read and check a deviations file; a missing file means none."""
     if not path.exists():
         return []
-    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    document = read_yaml(path)
     schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
     validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
     # YAML reads an unquoted 2027-01-31 as a date; the schema speaks of strings.

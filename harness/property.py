@@ -26,13 +26,13 @@ from typing import Any
 
 import requests
 import schemathesis
-import yaml
 from schemathesis.config import SchemathesisConfig
 from schemathesis.errors import FailureGroup
 
 from harness import property_checks
 from harness.auth import transport_reason
 from harness.client import SPENT_RETRIES, ApiClient, curl_command, retrying_session
+from harness.data_files import read_yaml
 from harness.failures import ConformanceFailure
 from harness.http_errors import TargetUnreachable
 from harness.operations import OperationTable
@@ -137,7 +137,7 @@ def body_fields(document: dict[str, Any], path: str, method: str, media_type: st
 
 
 def _document() -> dict[str, Any]:
-    loaded = yaml.safe_load(OPENAPI.read_text(encoding="utf-8"))
+    loaded = read_yaml(OPENAPI)
     assert isinstance(loaded, dict)
     return loaded
 

@@ -25,8 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from harness.data_files import read_yaml
 from harness.failures import ConformanceFailure
 from harness.operations import SCHEMAS_DIR, OperationTable
 from harness.schemas import SchemaStore
@@ -70,7 +69,7 @@ class ResponseContract:
     ) -> None:
         self.schemas = schemas
         self.operations = operations
-        self._document: dict[str, Any] = yaml.safe_load(openapi_path.read_text(encoding="utf-8"))
+        self._document: dict[str, Any] = read_yaml(openapi_path)
         self._routes = sorted(
             (self._route(template, item) for template, item in self._document["paths"].items()),
             key=lambda route: -len(route.template),

@@ -31,8 +31,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from harness.data_files import read_yaml
 from harness.grading import GateDecision, ItemRecord, Outcome
 from harness.operations import SCHEMAS_DIR
 from harness.redaction import Redactor
@@ -130,7 +129,7 @@ def load_untested(path: Path = UNTESTED_FILE) -> dict[str, str]:
     """`schemas/untested.yaml`: requirement id → why it cannot be tested black-box."""
     if not path.exists():
         return {}
-    document = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    document = read_yaml(path) or []
     entries = document.get("untested", []) if isinstance(document, dict) else document
     return {str(e["id"]): str(e.get("reason", "")) for e in entries if isinstance(e, dict)}
 

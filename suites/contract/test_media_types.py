@@ -13,11 +13,11 @@ from typing import Any
 
 import allure
 import pytest
-import yaml
 
 from harness.body_derivation import encode
 from harness.client import ApiClient
 from harness.contract_cases import error_envelope_problems
+from harness.data_files import read_yaml
 from harness.operations import Operation, OperationTable
 from harness.schemas import SchemaStore
 from harness.users import UserFactory, UserUnderTest
@@ -27,9 +27,9 @@ _OPERATIONS = [op for op in OperationTable.load() if op.media_type and op.reques
 _METHODS = sorted({op.method for op in _OPERATIONS})
 REFUSED = (400, 405, 415)
 UNKNOWN_TYPE = "application/vnd.pingidentity.password.noSuchOperation+json"
-SENDING: dict[str, Any] = yaml.safe_load(
-    (Path(__file__).parent / "cases" / "valid-bodies.yaml").read_text(encoding="utf-8")
-)["operations"]
+SENDING: dict[str, Any] = read_yaml(Path(__file__).parent / "cases" / "valid-bodies.yaml")[
+    "operations"
+]
 
 
 @dataclass(frozen=True)

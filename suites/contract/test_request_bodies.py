@@ -12,7 +12,6 @@ from typing import Any
 
 import allure
 import pytest
-import yaml
 
 from harness.client import ApiClient
 from harness.contract_cases import (
@@ -21,6 +20,7 @@ from harness.contract_cases import (
     invalid_cases,
     valid_cases,
 )
+from harness.data_files import read_yaml
 from harness.operations import OperationTable
 from harness.schemas import SchemaStore
 from harness.users import UserFactory, UserUnderTest
@@ -31,9 +31,9 @@ _OPERATIONS = OperationTable.load()
 # written into reports unredacted.
 VALID = {case.id: case for case in valid_cases(_SCHEMAS, _OPERATIONS)}
 INVALID = {case.id: case for case in invalid_cases(_SCHEMAS, _OPERATIONS)}
-SENDING: dict[str, Any] = yaml.safe_load(
-    (Path(__file__).parent / "cases" / "valid-bodies.yaml").read_text(encoding="utf-8")
-)["operations"]
+SENDING: dict[str, Any] = read_yaml(Path(__file__).parent / "cases" / "valid-bodies.yaml")[
+    "operations"
+]
 _MISSING = sorted({case.operation.name for case in VALID.values()} - set(SENDING))
 if _MISSING:
     raise pytest.UsageError(f"cases/valid-bodies.yaml has no entry for {_MISSING}")
