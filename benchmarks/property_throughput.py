@@ -6,8 +6,14 @@ Starts one reference on loopback, then, against that same server and `schemas/op
    (`pytest suites/property/test_generated_requests.py`)
    with the quick profile; the cases it sent come from `property-run.json`;
 2. `st run schemas/openapi.yaml --url …` with the project's `schemathesis.toml` and hooks, the
-   same phases (examples, fuzzing), the same example count and seed; its cases come from its
-   JSON report.
+   same phases (examples, fuzzing) and seed; its cases come from its summary line.
+
+Both routes get the same work: `st run` is limited to the operations the pytest route generates
+for (read, set, the POST password operations, create user), each operation is given as many
+examples as the pytest route's views of it get together, and its `userID` is a user of this run
+with a valid password (as each pytest test's is), so that neither route is measured on quick
+404s for generated ids. The config for that is a copy of `schemathesis.toml` with those settings
+appended, in a temporary directory.
 
 Prints cases, wall seconds and cases per second for both, and the ratio. Asserts nothing. The
 token, client secret and passwords are never printed (both routes read them from PINGONE_*).
@@ -81,23 +87,28 @@ def pytest_route(
 
 
 def st_route(
-    env: dict[str, str], workdir: Path, seed: int, examples: int, extra: tuple[str, ...] = ()
+    env: dict[str, str],
+    config_file: Path,
+    seed: int,
+    names: list[str],
+    extra: tuple[str, ...] = (),
 ) -> tuple[int, float]:
     st = Path(sys.executable).with_name("st")
     started = time.perf_counter()
     done = subprocess.run(
         [
             str(st),
+            "--config-file",
+            str(config_file),
             "run",
             "schemas/openapi.yaml",
             "--url",
             env["PINGONE_API_URL"],
             "--phases",
             "examples,fuzzing",
-            "-n",
-            str(examples),
             "--seed",
             str(seed),
+            *(argument for name in names for argument in ("--include-name", name)),
             "--no-color",
             *extra,
         ],
@@ -111,6 +122,55 @@ def st_route(
     wall = time.perf_counter() - started
     found = GENERATED.search(done.stdout)
     return (int(found.group(1)) if found else 0), wall
+
+
+def pytest_examples(profile_examples: int) -> dict[tuple[str, str], int]:
+    """Examples per operation (method, path) in the pytest route: its views of it, added up."""
+    from harness.operations import OperationTable
+    from harness.property import media_type_views, project_settings
+
+    counts: dict[tuple[str, str], int] = {}
+    for view in media_type_views(project_settings(), OperationTable.load()):
+        key = (view.method, view.path)
+        counts[key] = counts.get(key, 0) + view.examples(profile_examples)
+    return counts
+
+
+def write_st_config(
+    path: Path, user_id: str, counts: dict[tuple[str, str], int], scale: float
+) -> None:
+    """The project's `schemathesis.toml`, plus the user and the examples per operation."""
+    lines = [(ROOT / "schemathesis.toml").read_text(encoding="utf-8"), "", "[parameters]"]
+    lines.append(f'"path.userID" = "{user_id}"')
+    for (method, api_path), count in counts.items():
+        lines += [
+            "",
+            "[[operations]]",
+            f'include-path = "{api_path}"',
+            f'include-method = "{method}"',
+            f"generation.max-examples = {max(1, round(count * scale))}",
+        ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def user_with_password(ref: object) -> str:
+    """A user of this run with a password the policy accepts (what each pytest test gets)."""
+    from check_password_load import Api, Reference, get_token, new_password
+
+    reference = Reference(
+        api_base_url=ref.api_base_url,  # type: ignore[attr-defined]
+        auth_base_url=ref.auth_base_url,  # type: ignore[attr-defined]
+        env_id=ref.env_id,  # type: ignore[attr-defined]
+        client_id=ref.client_id,  # type: ignore[attr-defined]
+        client_secret=ref.client_secret,  # type: ignore[attr-defined]
+    )
+    api = Api(reference, get_token(reference))
+    try:
+        user_id = api.create_user()
+        api.set_password(user_id, new_password())
+        return user_id
+    finally:
+        api.close()
 
 
 def main() -> None:
@@ -129,22 +189,24 @@ def main() -> None:
     ):
         env = _env(ref)
         work = Path(tmp)
-        # The pytest route gives a view more examples the more fields its body has; `st run`
-        # takes one count for every operation. Its count is scaled so both send about as many
-        # cases (start-up is in both walls, so unequal volumes would skew the rates).
-        examples = args.examples
+        counts = pytest_examples(args.examples)
+        names = [f"{method} {api_path}" for method, api_path in counts]
+        user_id = user_with_password(ref)
+        config_file = work / "schemathesis.toml"
+        # Hypothesis may stop an operation short of its count (few distinct inputs), so the
+        # counts are scaled after each round until both routes send about as many cases.
+        scale = 1.0
         py_startup: list[float] = []
         st_startup: list[float] = []
         for _ in range(args.rounds):
+            write_st_config(config_file, user_id, counts, scale)
             py_startup.append(pytest_route(env, work, args.seed, ("-k", "no_test_is_named_so"))[1])
-            st_startup.append(
-                st_route(env, work, args.seed, 1, ("--include-path", "/no/such/path"))[1]
-            )
+            st_startup.append(st_route(env, config_file, args.seed, ["GET /no/such/path"])[1])
             py_cases, py_wall = pytest_route(env, work, args.seed)
-            st_cases, st_wall = st_route(env, work, args.seed, examples)
-            rows += [("pytest", py_cases, py_wall), (f"st run -n {examples}", st_cases, st_wall)]
+            st_cases, st_wall = st_route(env, config_file, args.seed, names)
+            rows += [("pytest", py_cases, py_wall), (f"st run x{scale:.2f}", st_cases, st_wall)]
             if st_cases:
-                examples = max(1, round(examples * py_cases / st_cases))
+                scale *= py_cases / st_cases
             py_rates.append(py_cases / py_wall if py_wall else 0.0)
             st_rates.append(st_cases / st_wall if st_wall else 0.0)
     print(f"{'route':<14} {'cases':>7} {'wall s':>8} {'cases/s':>9}")
