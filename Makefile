@@ -180,13 +180,14 @@ lint: $(VENV_STAMP) ## ruff check, ruff format --check, mypy on harness and refe
 	$(VPY) -m ruff format --check .
 	$(VPY) -m mypy harness reference
 
-bench: $(VENV_STAMP) ## print latency under load (wrk, against a bare handler), check-password load, the wall time of 'make run'
+bench: $(VENV_STAMP) ## print latency under load (wrk, against a bare handler), check-password load, the wall time of 'make run', generated cases/s (pytest beside st run)
 	benchmarks/ensure_wrk.sh
 	$(VPY) benchmarks/latency_wrk.py $(LATENCY_ARGS)
 	$(VPY) benchmarks/check_password_load.py $(BENCH_ARGS)
 	MAKE="$(MAKE)" benchmarks/make_run_walltime.sh
 	$(VPY) benchmarks/pytest_startup.py
 	$(VPY) benchmarks/suite_parallelism.py
+	$(VPY) benchmarks/property_throughput.py
 
 # --- cleaning -------------------------------------------------------------------------------------
 clean: ## remove generated reports and caches (keeps .venv and node_modules)
