@@ -79,17 +79,22 @@ def scheme_of(value: str) -> str | None:
     return match.group(1) if match else None
 
 
+def _split(value: str) -> tuple[str, str] | None:
+    """``{SCHEME}encoded`` → (the scheme in capitals, the text after it); None for cleartext."""
+    scheme = scheme_of(value)
+    return None if scheme is None else (scheme.upper(), value[len(scheme) + 2 :])
+
+
 def parse(value: str) -> PreEncoded | None:
     """Returns the validated pre-encoded value, None for cleartext; raises EncodingError."""
-    scheme = scheme_of(value)
-    if scheme is None:
+    split = _split(value)
+    if split is None:
         return None
-    canonical = scheme.upper()
-    if canonical not in SUPPORTED_SCHEMES:
+    scheme, encoded = split
+    if scheme not in SUPPORTED_SCHEMES:
         raise EncodingError("unsupported password encoding scheme")
-    encoded = value[len(scheme) + 2 :]
-    _validate(canonical, encoded)
-    return PreEncoded(canonical, encoded)
+    _validate(scheme, encoded)
+    return PreEncoded(scheme, encoded)
 
 
 def verify(stored: str, password: str) -> bool:
@@ -98,22 +103,30 @@ def verify(stored: str, password: str) -> bool:
     Every stored value went through ``parse`` (or was hashed here) when it was written, so the
     value is not validated again on each check; a value that is not well formed never matches.
     """
-    scheme = scheme_of(stored)
-    canonical = scheme.upper() if scheme else None
-    if scheme is None or canonical not in SUPPORTED_SCHEMES:
+    split = _split(stored)
+    if split is None or split[0] not in SUPPORTED_SCHEMES:
         return False
-    encoded = stored[len(scheme) + 2 :]
+    scheme, encoded = split
     secret = password.encode("utf-8")
     try:
-        if canonical in SSHA_DIGESTS:
-            return _verify_ssha(SSHA_DIGESTS[canonical], encoded, secret)
-        if canonical == "BCRYPT":
+        if scheme in SSHA_DIGESTS:
+            return _verify_ssha(SSHA_DIGESTS[scheme], encoded, secret)
+        if scheme == "BCRYPT":
             return _verify_bcrypt(encoded, secret)
-        if canonical == "ARGON2":
+        if scheme == "ARGON2":
             return _verify_argon2(encoded, password)
         return _verify_pbkdf2(encoded, secret)
     except EncodingError:
         return False
+
+
+def memory_kib(stored: str) -> int:
+    """The memory (KiB) verifying a stored value takes: argon2's ``m``, 0 for other schemes."""
+    split = _split(stored)
+    if split is None or split[0] != "ARGON2":
+        return 0
+    match = ARGON2_PATTERN.match(split[1])
+    return int(match.group(3)) if match else 0
 
 
 def _validate(scheme: str, encoded: str) -> None:

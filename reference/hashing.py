@@ -7,7 +7,6 @@ or imported pre-encoded, has the same ``{SCHEME}encoded`` form and one verificat
 from __future__ import annotations
 
 import os
-import re
 import threading
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -42,7 +41,6 @@ MAX_CONCURRENT_HASHES = max(2, os.cpu_count() or 2)
 # exhaust anything, and queueing them on a semaphore made every concurrent check wait for
 # threads to hand it over (measured in reference/README.md, "Check under load").
 GATED_MEMORY_KIB = 1024
-ARGON2_MEMORY = re.compile(r"\$m=(\d{1,10}),")
 
 
 class PasswordHasher:
@@ -68,13 +66,5 @@ class PasswordHasher:
 
     def verify(self, stored: str, password: str) -> bool:
         """Checks a cleartext password against any stored ``{SCHEME}`` value."""
-        with self._slots if memory_kib(stored) >= GATED_MEMORY_KIB else nullcontext():
+        with self._slots if encodings.memory_kib(stored) >= GATED_MEMORY_KIB else nullcontext():
             return encodings.verify(stored, password)
-
-
-def memory_kib(stored: str) -> int:
-    """The memory (KiB) verifying a stored value takes: argon2's ``m``, 0 for other schemes."""
-    if stored[:8].upper() != "{ARGON2}":
-        return 0
-    found = ARGON2_MEMORY.search(stored)
-    return int(found.group(1)) if found else 0

@@ -218,10 +218,10 @@ def test_cheap_verifications_do_not_queue(monkeypatch: pytest.MonkeyPatch, store
 
 
 def test_memory_of_stored_values() -> None:
-    assert hashing.memory_kib(MEMORY_HARD) == 65536
-    assert hashing.memory_kib(MEMORY_HARD.replace("{ARGON2}", "{argon2}")) == 65536
-    assert hashing.memory_kib(CHEAP) == 8
-    assert hashing.memory_kib("{PBKDF2}$pbkdf2-sha256$1000$c2FsdA$aGFzaA") == 0
+    assert encodings.memory_kib(MEMORY_HARD) == 65536
+    assert encodings.memory_kib(MEMORY_HARD.replace("{ARGON2}", "{argon2}")) == 65536
+    assert encodings.memory_kib(CHEAP) == 8
+    assert encodings.memory_kib("{PBKDF2}$pbkdf2-sha256$1000$c2FsdA$aGFzaA") == 0
 
 
 def test_a_malformed_stored_value_never_matches() -> None:
