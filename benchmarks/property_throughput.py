@@ -36,19 +36,34 @@ ROOT = Path(__file__).resolve().parents[1]
 # `st run`'s summary line: "893 generated, 893 passed, 16 skipped".
 GENERATED = re.compile(r"(\d+) generated")
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from check_password_load import Api, Reference, get_token, new_password  # noqa: E402
+
+from harness.property_plugin import PROFILES  # noqa: E402
 from reference.config import ReferenceConfig  # noqa: E402
-from reference.server import start_reference  # noqa: E402
+from reference.server import RunningReference, start_reference  # noqa: E402
 
 
-def _env(ref: object) -> dict[str, str]:
+def _reference(ref: RunningReference) -> Reference:
+    """What the two routes need to know of the running reference."""
+    return Reference(
+        api_base_url=ref.api_base_url,
+        auth_base_url=ref.auth_base_url,
+        env_id=ref.env_id,
+        client_id=ref.client_id,
+        client_secret=ref.client_secret,
+    )
+
+
+def _env(reference: Reference) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PINGONE_")}
     env.update(
-        PINGONE_API_URL=ref.api_base_url,  # type: ignore[attr-defined]
-        PINGONE_AUTH_URL=ref.auth_base_url,  # type: ignore[attr-defined]
-        PINGONE_ENV_ID=ref.env_id,  # type: ignore[attr-defined]
-        PINGONE_CLIENT_ID=ref.client_id,  # type: ignore[attr-defined]
-        PINGONE_CLIENT_SECRET=ref.client_secret,  # type: ignore[attr-defined]
+        PINGONE_API_URL=reference.api_base_url,
+        PINGONE_AUTH_URL=reference.auth_base_url,
+        PINGONE_ENV_ID=reference.env_id,
+        PINGONE_CLIENT_ID=reference.client_id,
+        PINGONE_CLIENT_SECRET=reference.client_secret,
     )
     return env
 
@@ -153,17 +168,8 @@ def write_st_config(
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def user_with_password(ref: object) -> str:
+def user_with_password(reference: Reference) -> str:
     """A user of this run with a password the policy accepts (what each pytest test gets)."""
-    from check_password_load import Api, Reference, get_token, new_password
-
-    reference = Reference(
-        api_base_url=ref.api_base_url,  # type: ignore[attr-defined]
-        auth_base_url=ref.auth_base_url,  # type: ignore[attr-defined]
-        env_id=ref.env_id,  # type: ignore[attr-defined]
-        client_id=ref.client_id,  # type: ignore[attr-defined]
-        client_secret=ref.client_secret,  # type: ignore[attr-defined]
-    )
     api = Api(reference, get_token(reference))
     try:
         user_id = api.create_user()
@@ -176,7 +182,12 @@ def user_with_password(ref: object) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=20261201)
-    parser.add_argument("--examples", type=int, default=6, help="the quick profile's count")
+    parser.add_argument(
+        "--examples",
+        type=int,
+        default=PROFILES["quick"]["max_examples"],
+        help="examples per view (default: the quick profile's)",
+    )
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (medians)")
     args = parser.parse_args()
     config = ReferenceConfig(hash_profile="fast", test_routes=True)
@@ -187,11 +198,12 @@ def main() -> None:
         start_reference(config, host="127.0.0.1", port=0) as ref,
         tempfile.TemporaryDirectory() as tmp,
     ):
-        env = _env(ref)
+        reference = _reference(ref)
+        env = _env(reference)
         work = Path(tmp)
         counts = pytest_examples(args.examples)
         names = [f"{method} {api_path}" for method, api_path in counts]
-        user_id = user_with_password(ref)
+        user_id = user_with_password(reference)
         config_file = work / "schemathesis.toml"
         # Hypothesis may stop an operation short of its count (few distinct inputs), so the
         # counts are scaled after each round until both routes send about as many cases.
