@@ -10,6 +10,7 @@ threads keeps `jobs` workers busy (default: one per core). Two ways to run:
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -27,6 +28,13 @@ from tests.faults.fault import Fault
 REPO = Path(__file__).resolve().parents[2]
 # Time for the worker to start a reference and stop it again, on top of the suites' own time.
 WORKER_MARGIN_SECONDS = 15.0
+# Starting a worker can fail for the machine's sake, not the suites': fork or exec refused for
+# want of memory or processes, or (seen on a loaded CI machine, once in many thousand starts)
+# EFAULT from exec. No worker ran, so starting it again is safe; a failure that persists is
+# raised.
+SPAWN_ERRNOS = frozenset({errno.EAGAIN, errno.ENOMEM, errno.EFAULT})
+SPAWN_ATTEMPTS = 3
+SPAWN_BACKOFF_SECONDS = 1.0
 
 
 def default_jobs() -> int:
@@ -157,13 +165,7 @@ class FaultRunner:
         with self._lock:
             if self._closed:
                 return SuiteRun(-3, {}, "cancelled", applied=False)
-            process = subprocess.Popen(
-                command,
-                cwd=REPO,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own process group: a timeout kills the suites too
-            )
+            process = _spawn(command)
             self._running.add(process)
         try:
             worker_output, _ = process.communicate(timeout=spec.timeout + WORKER_MARGIN_SECONDS)
@@ -177,6 +179,30 @@ class FaultRunner:
             with self._lock:
                 self._running.discard(process)
         return _collect(workdir, worker_output.decode(errors="replace"), started)
+
+
+def _spawn(command: list[str]) -> subprocess.Popen[bytes]:
+    """Start a worker; a start the machine refused for a passing reason is tried again."""
+    for attempt in range(1, SPAWN_ATTEMPTS + 1):
+        try:
+            return subprocess.Popen(
+                command,
+                cwd=REPO,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group: a timeout kills the suites too
+            )
+        except OSError as error:
+            if error.errno not in SPAWN_ERRNOS or attempt == SPAWN_ATTEMPTS:
+                raise
+            print(
+                f"fault runner: starting a worker failed ({os.strerror(error.errno)}); "
+                f"trying again ({attempt + 1} of {SPAWN_ATTEMPTS})",
+                file=sys.stderr,
+                flush=True,
+            )
+            time.sleep(SPAWN_BACKOFF_SECONDS * attempt)
+    raise AssertionError("unreachable")
 
 
 def _collect(workdir: Path, worker_output: str, started: float) -> SuiteRun:
