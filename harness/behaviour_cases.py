@@ -498,20 +498,19 @@ class CaseRunner:
                 return code
 
     def _weak_password(self, state: CaseState) -> str:
-        """A password the user's policy rejects by its own length or character rules."""
-        policy = self.policy(state)
-        valid = self.passwords.valid(policy)
-        candidates = []
-        if policy.min_length > 1:
-            candidates.append(valid[: policy.min_length - 1])
-        for charset in policy.min_characters:
-            others = [c for c in valid if c not in charset]
-            if others:
-                candidates.append("".join(others))
-        for candidate in candidates:
-            if candidate and policy.violations(candidate) and not looks_pre_encoded(candidate):
-                self.api.redactor.register(candidate)
-                return candidate
+        """A password the user's policy rejects by exactly one rule: its length, else a character
+        rule.
+
+        Which rules a weak password breaks decides which policy defect its case can see, so it is
+        never left to chance (a random prefix of a valid password is sometimes only too short and
+        sometimes short of a character class as well): the one-rule builder of `<violating>` makes
+        it, preferring length as `<violating>` does.
+        """
+        for rule in WEAK_RULES:
+            try:
+                return self._violation(rule, state)
+            except pytest.skip.Exception:
+                continue
         pytest.skip("the user's password policy has no length or character rule to break")
 
     def _similar_password(self, state: CaseState) -> str:
@@ -532,6 +531,8 @@ class CaseRunner:
         pytest.skip("no policy-satisfying password one character away from the current one")
 
 
+# The rules a `<weak>` password breaks, one at a time, in this order of preference.
+WEAK_RULES = ("length", "minCharacters")
 # The status the runner waits for after locking a user out.
 LOCKED_OUT = "PASSWORD_LOCKED_OUT"
 # Ping's recovery-code facts are fixed by the docs, not by a policy: "8 alphanumeric characters",

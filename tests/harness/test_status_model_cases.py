@@ -205,7 +205,7 @@ def test_state_placeholders_follow_the_policy() -> None:
     weak = runner._fill("<weak>", state)  # noqa: SLF001
     similar = runner._fill("<similar>", state)  # noqa: SLF001
     code = runner._fill("<wrong-code>", state)  # noqa: SLF001
-    assert policy.violations(weak)
+    assert policy.violations(weak) == ["length"]
     assert not policy.violations(similar)
     assert similar != current
     assert within_distance(similar, current, 1)
@@ -214,6 +214,20 @@ def test_state_placeholders_follow_the_policy() -> None:
     assert code.isupper()
     assert runner._fill("<previous>", state) == "Earlier-Pa55word"  # noqa: SLF001
     assert all(redactor.is_registered(value) for value in (weak, similar, code))
+
+
+def test_a_weak_password_always_breaks_the_same_one_rule() -> None:
+    """Which rule `<weak>` breaks decides which policy defect its case sees: never by chance."""
+    redactor = Redactor()
+    runner = CaseRunner(None, None, PasswordBook(redactor), SchemaStore())  # type: ignore[arg-type]
+    runner.api = _RedactorOnly(redactor)  # type: ignore[assignment]
+    standard = PasswordPolicy.from_json(BUILT_IN_POLICIES["Standard"])
+    no_length = PasswordPolicy.from_json({**BUILT_IN_POLICIES["Standard"], "length": {"max": 255}})
+    for policy, rule in ((standard, ["length"]), (no_length, ["minCharacters"])):
+        for _ in range(200):
+            user = UserUnderTest("u-1", "p1conf-x-1", password=PasswordBook(redactor).valid(policy))
+            weak = runner._fill("<weak>", CaseState(user=user, policy=policy))  # noqa: SLF001
+            assert policy.violations(weak) == rule
 
 
 class _RedactorOnly:
