@@ -40,18 +40,30 @@ def run_pytest(
     timeout: float = 300,
 ) -> PytestRun:
     """Run `python -m pytest ARGS` in a child process with no PINGONE_* variable but `env`'s."""
+    child = start_pytest(args, env, cwd)
+    try:
+        stdout, stderr = child.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.communicate()
+        raise
+    return PytestRun(child.returncode, stdout, stderr)
+
+
+def start_pytest(
+    args: Sequence[str], env: Mapping[str, str] | None = None, cwd: Path = REPO
+) -> subprocess.Popen[str]:
+    """Start `python -m pytest ARGS` as run_pytest does, for a caller that may need to stop it."""
     child_env = {k: v for k, v in os.environ.items() if not k.startswith("PINGONE_")}
     child_env.update(env or {})
-    done = subprocess.run(
+    return subprocess.Popen(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
         cwd=cwd,
         env=child_env,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=timeout,
-        check=False,
     )
-    return PytestRun(done.returncode, done.stdout, done.stderr)
 
 
 def target_environment(reference: RunningReference) -> dict[str, str]:
@@ -92,3 +104,28 @@ def start_known_reference() -> Iterator[ReferenceStarter]:
     yield start
     for running in started:
         running.stop()
+
+
+# Runs that wait on the network far more than they compute start when collection ends, so that
+# they overlap the rest of the session instead of adding their whole length to it; their tests
+# wait for the outcome. Not under xdist (each worker would start its own) nor --collect-only.
+EARLY_RUNS = ("tests.test_adverse_network",)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if session.config.option.collectonly or hasattr(session.config, "workerinput"):
+        return
+    selected = {getattr(getattr(item, "module", None), "__name__", None) for item in session.items}
+    for name in EARLY_RUNS:
+        if name in selected:
+            try:
+                sys.modules[name].start_early()
+            except Exception:  # noqa: BLE001 - its test starts it again and reports the error
+                continue
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    for name in EARLY_RUNS:
+        module = sys.modules.get(name)
+        if module is not None:
+            module.stop()

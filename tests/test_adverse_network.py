@@ -11,7 +11,11 @@ retries is "target unavailable" (tests/harness/test_verdict.py), never a conform
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import shutil
+import subprocess
+import tempfile
+import threading
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -21,24 +25,88 @@ import pytest
 from reference.config import ReferenceConfig
 from reference.server import RunningReference, start_reference
 from tests.adverse import AdverseSettings, ResettingProxy, adverse_app
-from tests.conftest import run_pytest
+from tests.conftest import PytestRun, start_pytest
 
 pytestmark = pytest.mark.timeout(900)
+RUN_TIMEOUT = 800.0
+
+
+class AdverseRun:
+    """The whole suite through the adverse network, in a child pytest on a thread of its own.
+
+    The run waits on latency far more than it computes (about 40% of one core over its two to
+    three minutes), so tests/conftest.py starts it as soon as collection ends and it runs beside
+    the rest of `make test`; the test below only waits for its outcome.
+    """
+
+    def __init__(self) -> None:
+        self.settings = AdverseSettings()
+        self.folder = Path(tempfile.mkdtemp(prefix="adverse-run-"))
+        self.outcome: Future[PytestRun] = Future()
+        self.child: subprocess.Popen[str] | None = None
+        self.reference = start_reference(
+            ReferenceConfig(hash_profile="fast", test_routes=True),
+            app_wrapper=lambda app: adverse_app(app, self.settings),
+        )
+        try:
+            self.proxy = ResettingProxy(self.reference.port).start()
+        except BaseException:
+            self.reference.stop()
+            raise
+        self._thread = threading.Thread(target=self._run, name="adverse-run", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        through_proxy = f"http://127.0.0.1:{self.proxy.port}"
+        env = {
+            "PINGONE_API_URL": f"{through_proxy}/v1",
+            "PINGONE_AUTH_URL": through_proxy,
+            "PINGONE_ENV_ID": self.reference.env_id,
+            "PINGONE_CLIENT_ID": self.reference.client_id,
+            "PINGONE_CLIENT_SECRET": self.reference.client_secret,
+        }
+        args = ["suites", "-q", "--summary-dir", str(self.folder), *SELECTION]
+        try:
+            self.child = start_pytest(args, env=env)
+            stdout, stderr = self.child.communicate(timeout=RUN_TIMEOUT)
+            self.outcome.set_result(PytestRun(self.child.returncode, stdout, stderr))
+        except BaseException as error:  # a timeout or a failed start: the test reports it
+            self.outcome.set_exception(error)
+            if self.child is not None:
+                self.child.kill()
+
+    def close(self) -> None:
+        """Stop the run (its child at once when it has not ended), the proxy and the reference."""
+        if self.child is not None and self.child.poll() is None:
+            self.child.kill()
+        self._thread.join(timeout=30)
+        self.proxy.stop()
+        self.reference.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+_started: list[AdverseRun] = []
+_lock = threading.Lock()
+
+
+def start_early() -> None:
+    """Start the run now, once per process (tests/conftest.py, when collection has ended)."""
+    with _lock:
+        if not _started:
+            _started.append(AdverseRun())
+
+
+def stop() -> None:
+    """Stop a started run (tests/conftest.py, at the end of the session)."""
+    with _lock:
+        while _started:
+            _started.pop().close()
 
 
 @pytest.fixture
-def adverse() -> Iterator[tuple[RunningReference, ResettingProxy, AdverseSettings]]:
-    settings = AdverseSettings()
-    reference = start_reference(
-        ReferenceConfig(hash_profile="fast", test_routes=True),
-        app_wrapper=lambda app: adverse_app(app, settings),
-    )
-    proxy = ResettingProxy(reference.port).start()
-    try:
-        yield reference, proxy, settings
-    finally:
-        proxy.stop()
-        reference.stop()
+def adverse() -> AdverseRun:
+    start_early()  # a no-op when collection already started it
+    return _started[0]
 
 
 def _leftovers(reference: RunningReference) -> list[dict[str, Any]]:
@@ -70,22 +138,10 @@ def _leftovers(reference: RunningReference) -> list[dict[str, Any]]:
 SELECTION = ("-n", "2", "-k", "not test_password_sequences_keep_the_model")
 
 
-def test_an_adverse_network_causes_no_false_failure_and_no_leftover(
-    adverse: tuple[RunningReference, ResettingProxy, AdverseSettings],
-    tmp_path: Path,
-) -> None:
-    reference, proxy, settings = adverse
-    through_proxy = f"http://127.0.0.1:{proxy.port}"
-    env = {
-        "PINGONE_API_URL": f"{through_proxy}/v1",
-        "PINGONE_AUTH_URL": through_proxy,
-        "PINGONE_ENV_ID": reference.env_id,
-        "PINGONE_CLIENT_ID": reference.client_id,
-        "PINGONE_CLIENT_SECRET": reference.client_secret,
-    }
-    args = ["suites", "-q", "--summary-dir", str(tmp_path), *SELECTION]
-    run = run_pytest(args, env=env, timeout=800)
-    summary = json.loads((tmp_path / "conformance-summary.json").read_text())
+def test_an_adverse_network_causes_no_false_failure_and_no_leftover(adverse: AdverseRun) -> None:
+    run = adverse.outcome.result(timeout=RUN_TIMEOUT + 30)
+    settings, proxy = adverse.settings, adverse.proxy
+    summary = json.loads((adverse.folder / "conformance-summary.json").read_text())
     failing = [v["id"] for v in summary["verdicts"] if v["verdict"] == "FAIL"]
     assert failing == [], run.output[-4000:]
     assert summary["unavailable"] == [], run.output[-4000:]
@@ -99,4 +155,4 @@ def test_an_adverse_network_causes_no_false_failure_and_no_leftover(
     assert proxy.resets > 0
     assert summary["rate_limit"]["retries"] > 0
     assert summary["rate_limit"]["unavailable_retries"] > 0
-    assert _leftovers(reference) == []
+    assert _leftovers(adverse.reference) == []
