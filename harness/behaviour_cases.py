@@ -294,13 +294,18 @@ class CaseRunner:
         return state
 
     def _violation(self, rule: str | None, state: CaseState) -> str:
-        """The case's value breaking `rule` of the user's policy (None: any one rule)."""
+        """The case's value breaking `rule` of the user's policy (None: any one rule); the case
+        skips when the policy has no such rule."""
+        try:
+            return self._made_violation(rule, state)
+        except NoViolation as reason:
+            pytest.skip(str(reason))
+
+    def _made_violation(self, rule: str | None, state: CaseState) -> str:
+        """As _violation, raising NoViolation for the caller to decide."""
         if rule not in state.violating:
             profile = [state.user.username, GIVEN_NAME, FAMILY_NAME]
-            try:
-                value = ViolationMaker().make(rule, self.policy(state), profile)
-            except NoViolation as reason:
-                pytest.skip(str(reason))
+            value = ViolationMaker().make(rule, self.policy(state), profile)
             state.violating[rule] = self.passwords.register(value)
         return state.violating[rule]
 
@@ -508,8 +513,8 @@ class CaseRunner:
         """
         for rule in WEAK_RULES:
             try:
-                return self._violation(rule, state)
-            except pytest.skip.Exception:
+                return self._made_violation(rule, state)
+            except NoViolation:
                 continue
         pytest.skip("the user's password policy has no length or character rule to break")
 

@@ -40,14 +40,7 @@ def run_pytest(
     timeout: float = 300,
 ) -> PytestRun:
     """Run `python -m pytest ARGS` in a child process with no PINGONE_* variable but `env`'s."""
-    child = start_pytest(args, env, cwd)
-    try:
-        stdout, stderr = child.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        child.kill()
-        child.communicate()
-        raise
-    return PytestRun(child.returncode, stdout, stderr)
+    return wait_pytest(start_pytest(args, env, cwd), timeout)
 
 
 def start_pytest(
@@ -64,6 +57,17 @@ def start_pytest(
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def wait_pytest(child: subprocess.Popen[str], timeout: float) -> PytestRun:
+    """The outcome of a started pytest; past `timeout` it is killed and TimeoutExpired raised."""
+    try:
+        stdout, stderr = child.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.communicate()
+        raise
+    return PytestRun(child.returncode, stdout, stderr)
 
 
 def target_environment(reference: RunningReference) -> dict[str, str]:

@@ -25,7 +25,7 @@ import pytest
 from reference.config import ReferenceConfig
 from reference.server import RunningReference, start_reference
 from tests.adverse import AdverseSettings, ResettingProxy, adverse_app
-from tests.conftest import PytestRun, start_pytest
+from tests.conftest import PytestRun, start_pytest, wait_pytest
 
 pytestmark = pytest.mark.timeout(900)
 RUN_TIMEOUT = 800.0
@@ -68,12 +68,9 @@ class AdverseRun:
         args = ["suites", "-q", "--summary-dir", str(self.folder), *SELECTION]
         try:
             self.child = start_pytest(args, env=env)
-            stdout, stderr = self.child.communicate(timeout=RUN_TIMEOUT)
-            self.outcome.set_result(PytestRun(self.child.returncode, stdout, stderr))
+            self.outcome.set_result(wait_pytest(self.child, RUN_TIMEOUT))
         except BaseException as error:  # a timeout or a failed start: the test reports it
             self.outcome.set_exception(error)
-            if self.child is not None:
-                self.child.kill()
 
     def close(self) -> None:
         """Stop the run (its child at once when it has not ended), the proxy and the reference."""
