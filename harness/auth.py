@@ -38,8 +38,11 @@ REFRESH_MARGIN_SECONDS = 60.0
 # A token request whose connection was refused or dropped before any answer, or that was answered
 # 429 or 502/503/504, is tried again, as API requests are (harness.client.RateLimitPolicy): a
 # blip is not "unreachable" and a busy endpoint is not a refusal. Each wait is its Retry-After,
-# or a doubling backoff, never longer than MAX_WAIT_SECONDS.
+# or a doubling backoff, never longer than MAX_WAIT_SECONDS. A dropped connection gets three
+# attempts (an unreachable URL is reported within a second); a busy answer gets six, the first
+# request and five retries, as an API request after a 429.
 TRANSPORT_ATTEMPTS = 3
+BUSY_ATTEMPTS = 6
 MAX_WAIT_SECONDS = 10.0
 TRANSPORT_BACKOFF_SECONDS = 0.2
 
@@ -132,8 +135,9 @@ class TokenProvider:
         else:
             form.update(client_id=credentials.client_id, client_secret=credentials.client_secret)
         started = self._clock()
-        for attempt in range(TRANSPORT_ATTEMPTS):
-            last = attempt + 1 == TRANSPORT_ATTEMPTS
+        drops = 0
+        for attempt in range(BUSY_ATTEMPTS):
+            last = attempt + 1 == BUSY_ATTEMPTS
             backoff = TRANSPORT_BACKOFF_SECONDS * 2**attempt
             try:
                 response = self._session.post(
@@ -143,7 +147,8 @@ class TokenProvider:
                 dropped = isinstance(error, requests.ConnectionError) and not isinstance(
                     error, requests.Timeout
                 )
-                if dropped and not last:
+                drops += 1
+                if dropped and drops < TRANSPORT_ATTEMPTS:
                     time.sleep(backoff)
                     continue
                 raise TargetUnreachable(
@@ -158,7 +163,7 @@ class TokenProvider:
             raise TargetUnreachable(
                 self._redactor.text(
                     f"token endpoint {url}: answered HTTP {response.status_code} "
-                    f"{TRANSPORT_ATTEMPTS} times in a row"
+                    f"{BUSY_ATTEMPTS} times in a row"
                 )
             )
         body = _json_object(response)

@@ -9,7 +9,8 @@ from urllib.parse import parse_qs
 import pytest
 import requests
 
-from harness.auth import BASIC, POST, STATIC, TokenProvider
+from harness.auth import BASIC, BUSY_ATTEMPTS, POST, STATIC, TokenProvider
+from harness.client import RateLimitPolicy
 from harness.config import ClientCredentials, StaticToken, Target
 from harness.http_errors import TargetUnreachable, TokenRequestFailed
 from harness.redaction import Redactor
@@ -168,15 +169,29 @@ def test_a_busy_token_endpoint_is_asked_again_after_retry_after(server: Scripted
     assert len(server.received) == 3
 
 
+def test_a_token_endpoint_limited_five_times_in_a_row_still_gives_a_token(
+    server: ScriptedServer,
+) -> None:
+    """As many retries after a 429 as an API request gets (harness.client.RateLimitPolicy)."""
+    for _ in range(BUSY_ATTEMPTS - 1):
+        server.queue("POST", TOKEN_PATH, Answer(429, {"error": "slow_down"}, {"Retry-After": "0"}))
+    server.queue("POST", TOKEN_PATH, _token("tok-after-limits"))
+    provider = TokenProvider(
+        _target(server, ClientCredentials("cid", SECRET)), requests.Session(), Redactor()
+    )
+    assert provider.token() == "tok-after-limits"
+    assert len(server.received) == BUSY_ATTEMPTS == RateLimitPolicy().max_retries + 1
+
+
 def test_a_token_endpoint_unavailable_every_time_is_unreachable_not_refused(
     server: ScriptedServer,
 ) -> None:
-    for _ in range(3):
+    for _ in range(BUSY_ATTEMPTS):
         server.queue("POST", TOKEN_PATH, Answer(503, {}, {"Retry-After": "0"}))
     provider = TokenProvider(
         _target(server, ClientCredentials("cid", SECRET)), requests.Session(), Redactor()
     )
-    with pytest.raises(TargetUnreachable, match="503 3 times in a row") as raised:
+    with pytest.raises(TargetUnreachable, match=f"503 {BUSY_ATTEMPTS} times in a row") as raised:
         provider.token()
     assert SECRET not in str(raised.value)
-    assert len(server.received) == 3
+    assert len(server.received) == BUSY_ATTEMPTS

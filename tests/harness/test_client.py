@@ -119,7 +119,7 @@ def test_429_is_retried_after_retry_after_and_the_record_says_so(server: Scripte
     (exchange, _curl) = recorder.exchanges[-1]
     assert exchange.retries == 2
     assert exchange.waited_seconds == 3.0
-    assert "2 retries (max 3), 3.0 s waited (max 60 s)" in exchange.response_text()
+    assert "2 retries (max 5), 3.0 s waited (max 60 s)" in exchange.response_text()
 
 
 def test_429_retries_are_bounded_in_number(server: ScriptedServer) -> None:
