@@ -110,20 +110,32 @@ def start_known_reference() -> Iterator[ReferenceStarter]:
         running.stop()
 
 
-# Runs that wait on the network far more than they compute start when collection ends, so that
-# they overlap the rest of the session instead of adding their whole length to it; their tests
-# wait for the outcome. Not under xdist (each worker would start its own) nor --collect-only.
-EARLY_RUNS = ("tests.test_adverse_network",)
+# Runs that need nothing of the rest of the session start when collection ends, so that they
+# overlap it instead of adding their whole length to it; their tests wait for the outcome. The
+# adverse run waits on the network far more than it computes; the catch runs compute, but at a
+# lower CPU priority, and their tests go last so that they have the whole session to fill the
+# cores the other tests leave idle. Not under xdist (each worker would start its own) nor
+# --collect-only.
+EARLY_RUNS = ("tests.test_adverse_network", "tests.test_fault_catalog")
+LAST_MODULES = ("tests.test_fault_catalog",)
+
+
+def _module_name(item: pytest.Item) -> str | None:
+    return getattr(getattr(item, "module", None), "__name__", None)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: _module_name(item) in LAST_MODULES)  # stable: order kept
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     if session.config.option.collectonly or hasattr(session.config, "workerinput"):
         return
-    selected = {getattr(getattr(item, "module", None), "__name__", None) for item in session.items}
+    selected = {_module_name(item) for item in session.items}
     for name in EARLY_RUNS:
         if name in selected:
             try:
-                sys.modules[name].start_early()
+                sys.modules[name].start_early(session)
             except Exception:  # noqa: BLE001 - its test starts it again and reports the error
                 continue
 

@@ -99,14 +99,16 @@ class SuiteRun:
 class FaultRunner:
     """Runs `RunSpec`s in worker processes, `jobs` at a time, in submission order.
 
-    `submit` returns at once; `Future.result()` waits for that run. A run that exceeds its
-    timeout is killed (its whole process group) and comes back with exit code -2. `close()`
-    cancels what has not started and kills what is running.
+    `submit` returns at once; `Future.result()` waits for that run. With `niceness` > 0 every
+    worker lowers its own CPU priority by that much, and its reference and suites inherit it. A
+    run that exceeds its timeout is killed (its whole process group) and comes back with exit
+    code -2. `close()` cancels what has not started and kills what is running.
     """
 
-    def __init__(self, workdir: Path, jobs: int | None = None) -> None:
+    def __init__(self, workdir: Path, jobs: int | None = None, niceness: int = 0) -> None:
         self.workdir = workdir
         self.jobs = jobs or default_jobs()
+        self.niceness = niceness  # > 0: the workers (and their suites) yield the CPU to others
         self._pool = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="fault-run")
         self._running: set[subprocess.Popen[bytes]] = set()
         self._lock = threading.Lock()
@@ -155,6 +157,8 @@ class FaultRunner:
         ]
         if spec.fault is not None:
             command += ["--fault", spec.fault.name]
+        if self.niceness > 0:
+            command += ["--niceness", str(self.niceness)]
         if spec.conformance:
             command += ["--conformance", spec.conformance]
         if spec.only_requirements:

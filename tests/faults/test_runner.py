@@ -1,14 +1,16 @@
-"""The fault runner starts its workers again when the machine, not the suites, refused a start."""
+"""The fault runner starts its workers again when the machine, not the suites, refused a start,
+and hands its workers the CPU priority it was given."""
 
 from __future__ import annotations
 
 import errno
 import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.faults import runner
+from tests.faults import runner, worker
 
 
 class _Popen:
@@ -51,3 +53,31 @@ def test_any_other_error_is_raised_at_once(monkeypatch: pytest.MonkeyPatch) -> N
     with pytest.raises(FileNotFoundError):
         runner._spawn(["worker"])  # noqa: SLF001
     assert popen.calls == 1
+
+
+def test_a_runner_with_a_niceness_passes_it_to_its_workers(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    commands: list[list[str]] = []
+
+    def spawn(command: list[str]) -> None:
+        commands.append(command)
+        raise OSError(errno.EPERM, "not started")
+
+    monkeypatch.setattr(runner, "_spawn", spawn)
+    for niceness, expected in ((10, ["--niceness", "10"]), (0, [])):
+        with runner.FaultRunner(tmp_path / str(niceness), jobs=1, niceness=niceness) as pool:
+            with pytest.raises(OSError, match="not started"):
+                pool.submit(runner.RunSpec()).result(timeout=30)
+        tail = commands[-1][commands[-1].index("--timeout") + 2 :]
+        assert tail == expected
+
+
+def test_a_worker_lowers_its_priority_before_anything_else(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    lowered: list[int] = []
+    monkeypatch.setattr(worker.os, "nice", lowered.append)
+    argv = ["--workdir", str(tmp_path), "--fault", "no-such-fault", "--niceness", "7"]
+    assert worker.main(argv) == worker.NOT_APPLIED
+    assert lowered == [7]

@@ -1,7 +1,7 @@
 """One fault run, in its own process: start a reference with the fault, run the suites at it.
 
     python -m tests.faults.worker --workdir DIR [--fault NAME] [--only-requirements A,B]
-        [--stop-when-covered] [--timeout SECONDS]
+        [--stop-when-covered] [--timeout SECONDS] [--niceness N]
 
 Without `--fault` the reference is clean. The suites run in a child pytest that treats the
 reference as an external target (URLs, environment id and client credentials through the
@@ -40,6 +40,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--conformance", default=None, help="run only this class's suite")
     parser.add_argument("--stop-when-covered", action="store_true")
     parser.add_argument("--timeout", type=float, default=600.0, help="for the child pytest")
+    parser.add_argument(
+        "--niceness", type=int, default=0, help="lower this process's CPU priority by N first"
+    )
     return parser.parse_args(argv)
 
 
@@ -56,6 +59,8 @@ def _write(workdir: Path, exit_code: int, output: str, started: float, applied: 
 def main(argv: list[str] | None = None) -> int:
     """Run the suites once against a (possibly faulty) reference; 0 when the run happened."""
     args = _arguments(argv)
+    if args.niceness > 0:
+        os.nice(args.niceness)  # the reference thread and the child pytest inherit it
     started = time.monotonic()
     workdir: Path = args.workdir
     workdir.mkdir(parents=True, exist_ok=True)
