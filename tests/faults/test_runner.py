@@ -78,6 +78,10 @@ def test_a_worker_lowers_its_priority_before_anything_else(
 ) -> None:
     lowered: list[int] = []
     monkeypatch.setattr(worker.os, "nice", lowered.append)
+    autogroup = tmp_path / "autogroup"
+    autogroup.write_text("/autogroup-1 nice 0\n")
+    monkeypatch.setattr(worker, "AUTOGROUP", autogroup)
     argv = ["--workdir", str(tmp_path), "--fault", "no-such-fault", "--niceness", "7"]
     assert worker.main(argv) == worker.NOT_APPLIED
     assert lowered == [7]
+    assert autogroup.read_text() == "7"  # its session's share of the CPU too

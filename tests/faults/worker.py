@@ -56,11 +56,26 @@ def _write(workdir: Path, exit_code: int, output: str, started: float, applied: 
     (workdir / "run.json").write_text(json.dumps(result))
 
 
+# Where Linux schedules by session ("autogroup"), a process's niceness counts only against the
+# other processes of its session; a worker leads a session of its own (tests/faults/runner.py),
+# so the session's niceness has to be lowered too for the rest of the machine to come first.
+AUTOGROUP = Path("/proc/self/autogroup")
+
+
+def _lower_priority(niceness: int) -> None:
+    """Lower this process's CPU priority (the reference thread and child pytest inherit it)."""
+    os.nice(niceness)
+    try:
+        AUTOGROUP.write_text(str(niceness))
+    except OSError:  # no autogroup scheduling here: the niceness above is all there is
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the suites once against a (possibly faulty) reference; 0 when the run happened."""
     args = _arguments(argv)
     if args.niceness > 0:
-        os.nice(args.niceness)  # the reference thread and the child pytest inherit it
+        _lower_priority(args.niceness)
     started = time.monotonic()
     workdir: Path = args.workdir
     workdir.mkdir(parents=True, exist_ok=True)
