@@ -129,6 +129,30 @@ def memory_kib(stored: str) -> int:
     return int(match.group(3)) if match else 0
 
 
+# The most argon2 work (memory in KiB times passes) a verification may take and still count as
+# cheap: 1 MiB-pass is well under a millisecond here; the fast profile is 8 KiB, one pass.
+CHEAP_ARGON2_KIB_PASSES = 1024
+
+
+def cheap_to_verify(stored: str) -> bool:
+    """True when verifying a stored value costs next to nothing: a salted SHA digest, or argon2
+    of at most ``CHEAP_ARGON2_KIB_PASSES``. bcrypt and PBKDF2 are built to be slow whatever their
+    parameters, so they never are; nor is a value that is not well formed (it would not match
+    anyway, and saying "not cheap" only moves its refusal to a worker thread)."""
+    split = _split(stored)
+    if split is None:
+        return False
+    scheme, encoded = split
+    if scheme in SSHA_DIGESTS:
+        return True
+    if scheme != "ARGON2":
+        return False
+    match = ARGON2_PATTERN.match(encoded)
+    if match is None:
+        return False
+    return int(match.group(3)) * int(match.group(4)) <= CHEAP_ARGON2_KIB_PASSES
+
+
 def _validate(scheme: str, encoded: str) -> None:
     if scheme in SSHA_DIGESTS:
         raw = _b64decode(encoded, adapted=False)

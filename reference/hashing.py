@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 import threading
-from contextlib import nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import argon2
@@ -43,6 +45,37 @@ MAX_CONCURRENT_HASHES = max(2, os.cpu_count() or 2)
 GATED_MEMORY_KIB = 1024
 
 
+# Set while an operation runs on the event loop's own thread (``on_event_loop``). A context
+# variable, not a thread-local: a worker thread started afterwards runs in a copy of the context
+# as it is then, and the flag is reset before any operation moves to a worker.
+_ON_EVENT_LOOP: ContextVar[bool] = ContextVar("reference_on_event_loop", default=False)
+
+
+class Offload(Exception):  # noqa: N818 - a signal to the caller, not an error
+    """Raised on the event loop by hashing too costly to do there, before it starts.
+
+    The caller runs the whole operation again in a worker thread. Every operation hashes and
+    verifies before it writes, but for recover, whose first write checks the code: a wrong code
+    ends the operation there, before any hashing, and a right one writes nothing that a second
+    run would not write again. So the first attempt has changed nothing that counts.
+    """
+
+
+@contextmanager
+def on_event_loop() -> Iterator[None]:
+    """Marks the work inside as running on the event loop: costly hashing raises ``Offload``."""
+    token = _ON_EVENT_LOOP.set(True)
+    try:
+        yield
+    finally:
+        _ON_EVENT_LOOP.reset(token)
+
+
+def _offload_unless(cheap: bool) -> None:
+    if not cheap and _ON_EVENT_LOOP.get():
+        raise Offload
+
+
 class PasswordHasher:
     """Hashes cleartext with the configured argon2id profile and verifies stored values."""
 
@@ -50,6 +83,7 @@ class PasswordHasher:
         cost = PROFILES[profile]
         self._slots = threading.BoundedSemaphore(MAX_CONCURRENT_HASHES)
         self._hash_gated = cost.memory_cost >= GATED_MEMORY_KIB
+        self.hash_is_cheap = cost.memory_cost * cost.time_cost <= encodings.CHEAP_ARGON2_KIB_PASSES
         self._hasher = argon2.PasswordHasher(
             time_cost=cost.time_cost,
             memory_cost=cost.memory_cost,
@@ -61,10 +95,12 @@ class PasswordHasher:
 
     def hash(self, password: str) -> str:
         """Returns the stored form of a cleartext password: ``{ARGON2}$argon2id$...``."""
+        _offload_unless(self.hash_is_cheap)
         with self._slots if self._hash_gated else nullcontext():
             return "{ARGON2}" + self._hasher.hash(password)
 
     def verify(self, stored: str, password: str) -> bool:
         """Checks a cleartext password against any stored ``{SCHEME}`` value."""
+        _offload_unless(encodings.cheap_to_verify(stored))
         with self._slots if encodings.memory_kib(stored) >= GATED_MEMORY_KIB else nullcontext():
             return encodings.verify(stored, password)

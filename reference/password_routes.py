@@ -10,17 +10,20 @@ media type (415), JSON (400 INVALID_REQUEST), schema (400 INVALID_DATA), user (4
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from reference import representations, request_schemas
+from reference import hashing, representations, request_schemas
 from reference.environment import Environment
 from reference.errors import invalid_data, method_not_allowed, unsupported_media_type
 from reference.http_support import HalResponse, api_base, authorize, media_type, read_json
 from reference.passwords import PasswordService, PasswordView
+from reference.store import Store
+
+T = TypeVar("T")
 
 ALLOWED_METHODS = ["GET", "PUT", "POST"]
 
@@ -86,6 +89,27 @@ def resolve_operations(method: str, content_type: str | None) -> list[request_sc
     return found
 
 
+async def run_operation(request: Request, operation: Callable[..., T], *args: Any) -> T:
+    """Runs a password operation on the event loop's thread, or in a worker thread if it must.
+
+    The server is bound by the interpreter lock, so a worker thread only helps work that waits
+    or that runs outside the lock for long: handing a request to one and back cost more than a
+    whole read (measured in README.md, "Check under load"). On the in-memory database an
+    operation's waits are this process's own sub-millisecond transactions, so it runs here, and
+    the hashing it cannot do cheaply (the strong profile, bcrypt, PBKDF2) raises
+    ``hashing.Offload`` before it starts: then the operation runs again in a worker thread.
+    A database file may be locked by another process, so there every operation uses a worker.
+    """
+    store: Store = request.app.state.store
+    if store.in_memory:
+        try:
+            with hashing.on_event_loop():
+                return operation(*args)
+        except hashing.Offload:
+            pass
+    return await run_in_threadpool(operation, *args)
+
+
 async def password(request: Request) -> Response:
     """Serves every method on the password resource."""
     env_id = request.path_params["env_id"]
@@ -94,7 +118,7 @@ async def password(request: Request) -> Response:
     service: PasswordService = request.app.state.passwords
     method = request.method.upper()
     if method in ("GET", "HEAD"):
-        view = await run_in_threadpool(service.read, env_id, user_id)
+        view = await run_operation(request, service.read, env_id, user_id)
         expand = {part.strip() for part in request.query_params.get("expand", "").split(",")}
         embedded = None
         if "passwordPolicy" in expand:
@@ -113,5 +137,5 @@ async def password(request: Request) -> Response:
         if details:
             raise invalid_data(*details)
     handler = HANDLERS[operation.name]
-    view = await run_in_threadpool(handler, service, env_id, user_id, body)
+    view = await run_operation(request, handler, service, env_id, user_id, body)
     return HalResponse(representations.password_state(api_base(request), view))

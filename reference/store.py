@@ -302,6 +302,12 @@ class Store:
             self._keeper.execute("PRAGMA journal_mode=WAL")
         self._keeper.executescript(SCHEMA)
 
+    @property
+    def in_memory(self) -> bool:
+        """True for the private in-memory database: only this process can hold its locks, so a
+        transaction waits at most for this process's own (sub-millisecond) ones."""
+        return self._memory
+
     def _connect(self) -> sqlite3.Connection:
         connection = sqlite3.connect(
             self._target,
