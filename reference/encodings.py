@@ -150,7 +150,12 @@ def cheap_to_verify(stored: str) -> bool:
     match = ARGON2_PATTERN.match(encoded)
     if match is None:
         return False
-    return int(match.group(3)) * int(match.group(4)) <= CHEAP_ARGON2_KIB_PASSES
+    return argon2_is_cheap(memory_kib=int(match.group(3)), passes=int(match.group(4)))
+
+
+def argon2_is_cheap(*, memory_kib: int, passes: int) -> bool:
+    """True when argon2 with this cost is cheap enough to compute on the event loop."""
+    return memory_kib * passes <= CHEAP_ARGON2_KIB_PASSES
 
 
 def _validate(scheme: str, encoded: str) -> None:

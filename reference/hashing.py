@@ -83,7 +83,9 @@ class PasswordHasher:
         cost = PROFILES[profile]
         self._slots = threading.BoundedSemaphore(MAX_CONCURRENT_HASHES)
         self._hash_gated = cost.memory_cost >= GATED_MEMORY_KIB
-        self.hash_is_cheap = cost.memory_cost * cost.time_cost <= encodings.CHEAP_ARGON2_KIB_PASSES
+        self.hash_is_cheap = encodings.argon2_is_cheap(
+            memory_kib=cost.memory_cost, passes=cost.time_cost
+        )
         self._hasher = argon2.PasswordHasher(
             time_cost=cost.time_cost,
             memory_cost=cost.memory_cost,

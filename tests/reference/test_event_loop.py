@@ -132,7 +132,7 @@ def test_a_database_file_keeps_every_operation_off_the_loop(
     assert not any(where.hashed), where.hashed
 
 
-def test_recover_on_a_worker_counts_the_code_once(
+def test_recover_with_strong_hashing_moves_to_a_worker_and_succeeds(
     strong_api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     where = _watch(strong_api, monkeypatch)
