@@ -9,7 +9,7 @@ media type (415), JSON (400 INVALID_REQUEST), schema (400 INVALID_DATA), user (4
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from starlette.concurrency import run_in_threadpool
@@ -63,7 +63,7 @@ HANDLERS: dict[str, Handler] = {
 
 
 def select_operation(
-    operations: list[request_schemas.Operation], body: Any
+    operations: Sequence[request_schemas.Operation], body: Any
 ) -> request_schemas.Operation:
     """Picks among the operations one media type selects (reset: self vs admin)."""
     if len(operations) == 1:
@@ -74,7 +74,9 @@ def select_operation(
     return by_name.get("resetAdmin", operations[0])
 
 
-def resolve_operations(method: str, content_type: str | None) -> list[request_schemas.Operation]:
+def resolve_operations(
+    method: str, content_type: str | None
+) -> tuple[request_schemas.Operation, ...]:
     """Returns the operations a method and Content-Type select; 415 when there are none."""
     media = media_type(content_type)
     if media is None:
