@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import re
@@ -120,13 +121,42 @@ def verify(stored: str, password: str) -> bool:
         return False
 
 
+@dataclass(frozen=True)
+class VerificationCost:
+    """What verifying one stored value costs: whether it is cheap, and argon2's memory (KiB)."""
+
+    cheap: bool
+    memory_kib: int
+
+
+@functools.lru_cache(maxsize=4096)
+def verification_cost(stored: str) -> VerificationCost:
+    """Reads a stored value's cost once: every check asks it before verifying, and a stored
+    value never changes (a new password is a new string), so the parse is kept, not repeated.
+
+    Cheap: a salted SHA digest, or argon2 of at most ``CHEAP_ARGON2_KIB_PASSES``. bcrypt and
+    PBKDF2 are built to be slow whatever their parameters, so they never are; nor is a value
+    that is not well formed (it would not match anyway, and saying "not cheap" only moves its
+    refusal to a worker thread). The memory is argon2's ``m``, 0 for every other scheme.
+    """
+    split = _split(stored)
+    if split is None:
+        return VerificationCost(cheap=False, memory_kib=0)
+    scheme, encoded = split
+    if scheme in SSHA_DIGESTS:
+        return VerificationCost(cheap=True, memory_kib=0)
+    match = ARGON2_PATTERN.match(encoded) if scheme == "ARGON2" else None
+    if match is None:
+        return VerificationCost(cheap=False, memory_kib=0)
+    memory = int(match.group(3))
+    return VerificationCost(
+        cheap=argon2_is_cheap(memory_kib=memory, passes=int(match.group(4))), memory_kib=memory
+    )
+
+
 def memory_kib(stored: str) -> int:
     """The memory (KiB) verifying a stored value takes: argon2's ``m``, 0 for other schemes."""
-    split = _split(stored)
-    if split is None or split[0] != "ARGON2":
-        return 0
-    match = ARGON2_PATTERN.match(split[1])
-    return int(match.group(3)) if match else 0
+    return verification_cost(stored).memory_kib
 
 
 # The most argon2 work (memory in KiB times passes) a verification may take and still count as
@@ -135,22 +165,8 @@ CHEAP_ARGON2_KIB_PASSES = 1024
 
 
 def cheap_to_verify(stored: str) -> bool:
-    """True when verifying a stored value costs next to nothing: a salted SHA digest, or argon2
-    of at most ``CHEAP_ARGON2_KIB_PASSES``. bcrypt and PBKDF2 are built to be slow whatever their
-    parameters, so they never are; nor is a value that is not well formed (it would not match
-    anyway, and saying "not cheap" only moves its refusal to a worker thread)."""
-    split = _split(stored)
-    if split is None:
-        return False
-    scheme, encoded = split
-    if scheme in SSHA_DIGESTS:
-        return True
-    if scheme != "ARGON2":
-        return False
-    match = ARGON2_PATTERN.match(encoded)
-    if match is None:
-        return False
-    return argon2_is_cheap(memory_kib=int(match.group(3)), passes=int(match.group(4)))
+    """True when verifying a stored value costs next to nothing (``verification_cost``)."""
+    return verification_cost(stored).cheap
 
 
 def argon2_is_cheap(*, memory_kib: int, passes: int) -> bool:

@@ -103,6 +103,7 @@ class PasswordHasher:
 
     def verify(self, stored: str, password: str) -> bool:
         """Checks a cleartext password against any stored ``{SCHEME}`` value."""
-        _offload_unless(encodings.cheap_to_verify(stored))
-        with self._slots if encodings.memory_kib(stored) >= GATED_MEMORY_KIB else nullcontext():
+        cost = encodings.verification_cost(stored)
+        _offload_unless(cost.cheap)
+        with self._slots if cost.memory_kib >= GATED_MEMORY_KIB else nullcontext():
             return encodings.verify(stored, password)
