@@ -94,15 +94,29 @@ def _check_strings(value: Any) -> None:
             stack.extend(item)
 
 
+async def read_body(request: Request) -> bytes:
+    """Returns the request body; 400 INVALID_REQUEST as soon as it passes ``MAX_BODY_BYTES``.
+
+    Read chunk by chunk, so an oversized body is refused when its first excess chunk arrives,
+    not after all of it has been held in memory.
+    """
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise invalid_request("The request body is too large.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def read_json(request: Request, *, empty_means_object: bool) -> Any:
     """Reads and parses the request body as JSON; 400 INVALID_REQUEST when it is not JSON.
 
     An empty body is ``{}`` when ``empty_means_object`` (operations documented without a body)
     and an error otherwise.
     """
-    raw = await request.body()
-    if len(raw) > MAX_BODY_BYTES:
-        raise invalid_request("The request body is too large.")
+    raw = await read_body(request)
     if not raw.strip():
         if empty_means_object:
             return {}

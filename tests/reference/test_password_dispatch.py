@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+import asyncio
 
+import pytest
+from starlette.requests import Request
+
+from reference.errors import ApiError
+from reference.http_support import MAX_BODY_BYTES, read_body
 from tests.reference.conftest import MEDIA, Api, assert_envelope, error_details
 
 
@@ -178,3 +183,41 @@ def test_schema_violation_messages_do_not_echo_values(api: Api) -> None:
 def test_invalid_body_is_checked_before_the_user_exists(api: Api) -> None:
     response = api.op("check", "no-such-user", {})
     assert_envelope(response, 400, "INVALID_DATA")
+
+
+def test_a_body_over_one_mib_is_400_invalid_request(api: Api) -> None:
+    user_id = api.user_with_password()
+    body = b'{"password": "' + b"x" * MAX_BODY_BYTES + b'"}'
+    response = api.request(
+        "POST", api.password_url(user_id), content=body, headers={"Content-Type": MEDIA["check"]}
+    )
+    assert_envelope(response, 400, "INVALID_REQUEST")
+    assert "too large" in response.json()["message"]
+
+
+def test_a_body_of_one_mib_is_read_whole(api: Api) -> None:
+    user_id = api.user_with_password()
+    body = b'{"password": "' + b"x" * (MAX_BODY_BYTES - 16) + b'"}'
+    assert len(body) <= MAX_BODY_BYTES
+    response = api.request(
+        "POST", api.password_url(user_id), content=body, headers={"Content-Type": MEDIA["check"]}
+    )
+    # Read and parsed: a wrong password, not a refused body.
+    assert_envelope(response, 400, "INVALID_DATA")
+
+
+def test_an_oversized_body_is_refused_before_it_is_all_read() -> None:
+    chunk = b"x" * 65_536
+    total = 2 * MAX_BODY_BYTES // len(chunk)
+    received = 0
+
+    async def receive() -> dict[str, object]:
+        nonlocal received
+        received += 1
+        return {"type": "http.request", "body": chunk, "more_body": received < total}
+
+    request = Request({"type": "http", "method": "POST", "headers": []}, receive)
+    with pytest.raises(ApiError) as refused:
+        asyncio.run(read_body(request))
+    assert refused.value.status == 400
+    assert received == MAX_BODY_BYTES // len(chunk) + 1 < total
