@@ -125,7 +125,8 @@ def validator(file_name: str) -> Draft202012Validator:
     )
 
 
-def _declared_formats() -> set[str]:
+@functools.cache
+def _declared_formats() -> frozenset[str]:
     """Every ``format`` name any schema file the reference can load declares."""
     names: set[str] = set()
     for folder in (SCHEMAS_DIR, LOCAL_SCHEMAS_DIR):
@@ -139,7 +140,7 @@ def _declared_formats() -> set[str]:
                     stack.extend(item.values())
                 elif isinstance(item, list):
                     stack.extend(item)
-    return names
+    return frozenset(names)
 
 
 def _asserts_format(name: str) -> Any:

@@ -11,6 +11,7 @@ arbitrary JSON, and require the same answer from both, format assertions include
 from __future__ import annotations
 
 import copy
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -44,8 +45,9 @@ def _walk(value: Any) -> Any:
             stack.extend(item)
 
 
-def _names_and_words(file_name: str) -> list[str]:
-    """Property names and string constants of a schema and every schema file it may reach."""
+@functools.cache
+def _words() -> list[str]:
+    """Property names and enum strings of every schema file (any of them may be reached)."""
     words: set[str] = set()
     for name in SCHEMA_FILES:
         for item in _walk(request_schemas.load_schema(name)):
@@ -72,7 +74,7 @@ SCALARS = (
 
 
 def _bodies(file_name: str) -> st.SearchStrategy[Any]:
-    words = _names_and_words(file_name)
+    words = _words()
     keys = st.sampled_from(words) | st.text(max_size=6)
     values = st.recursive(
         SCALARS | st.sampled_from(words),
