@@ -121,6 +121,11 @@ def verify(stored: str, password: str) -> bool:
         return False
 
 
+# The most argon2 work (memory in KiB times passes) a verification may take and still count as
+# cheap: 1 MiB-pass is well under a millisecond here; the fast profile is 8 KiB, one pass.
+CHEAP_ARGON2_KIB_PASSES = 1024
+
+
 @dataclass(frozen=True)
 class VerificationCost:
     """What verifying one stored value costs: whether it is cheap, and argon2's memory (KiB)."""
@@ -152,21 +157,6 @@ def verification_cost(stored: str) -> VerificationCost:
     return VerificationCost(
         cheap=argon2_is_cheap(memory_kib=memory, passes=int(match.group(4))), memory_kib=memory
     )
-
-
-def memory_kib(stored: str) -> int:
-    """The memory (KiB) verifying a stored value takes: argon2's ``m``, 0 for other schemes."""
-    return verification_cost(stored).memory_kib
-
-
-# The most argon2 work (memory in KiB times passes) a verification may take and still count as
-# cheap: 1 MiB-pass is well under a millisecond here; the fast profile is 8 KiB, one pass.
-CHEAP_ARGON2_KIB_PASSES = 1024
-
-
-def cheap_to_verify(stored: str) -> bool:
-    """True when verifying a stored value costs next to nothing (``verification_cost``)."""
-    return verification_cost(stored).cheap
 
 
 def argon2_is_cheap(*, memory_kib: int, passes: int) -> bool:

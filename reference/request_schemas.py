@@ -129,17 +129,16 @@ def validator(file_name: str) -> Draft202012Validator:
 def _declared_formats() -> frozenset[str]:
     """Every ``format`` name any schema file the reference can load declares."""
     names: set[str] = set()
-    for folder in (SCHEMAS_DIR, LOCAL_SCHEMAS_DIR):
-        for path in folder.glob("*.json"):
-            stack: list[Any] = [json.loads(path.read_text(encoding="utf-8"))]
-            while stack:
-                item = stack.pop()
-                if isinstance(item, dict):
-                    if isinstance(item.get("format"), str):
-                        names.add(item["format"])
-                    stack.extend(item.values())
-                elif isinstance(item, list):
-                    stack.extend(item)
+    for path in (*SCHEMAS_DIR.glob("*.json"), *LOCAL_SCHEMAS_DIR.glob("*.json")):
+        stack: list[Any] = [load_schema(path.name)]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, dict):
+                if isinstance(item.get("format"), str):
+                    names.add(item["format"])
+                stack.extend(item.values())
+            elif isinstance(item, list):
+                stack.extend(item)
     return frozenset(names)
 
 

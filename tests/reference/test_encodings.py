@@ -218,10 +218,12 @@ def test_cheap_verifications_do_not_queue(monkeypatch: pytest.MonkeyPatch, store
 
 
 def test_memory_of_stored_values() -> None:
-    assert encodings.memory_kib(MEMORY_HARD) == 65536
-    assert encodings.memory_kib(MEMORY_HARD.replace("{ARGON2}", "{argon2}")) == 65536
-    assert encodings.memory_kib(CHEAP) == 8
-    assert encodings.memory_kib("{PBKDF2}$pbkdf2-sha256$1000$c2FsdA$aGFzaA") == 0
+    assert encodings.verification_cost(MEMORY_HARD).memory_kib == 65536
+    assert (
+        encodings.verification_cost(MEMORY_HARD.replace("{ARGON2}", "{argon2}")).memory_kib == 65536
+    )
+    assert encodings.verification_cost(CHEAP).memory_kib == 8
+    assert encodings.verification_cost("{PBKDF2}$pbkdf2-sha256$1000$c2FsdA$aGFzaA").memory_kib == 0
 
 
 def test_a_malformed_stored_value_never_matches() -> None:

@@ -116,7 +116,7 @@ def test_imported_values_verify_where_their_cost_allows(
     wrong = api.op("check", user_id, {"password": WRONG})
     assert error_details(wrong)[0]["innerError"]["failuresRemaining"] == 4
     assert api.op("check", user_id, {"password": PASSWORD}).status_code == 200
-    expected_on_loop = encodings.cheap_to_verify(value)
+    expected_on_loop = encodings.verification_cost(value).cheap
     assert where.verified == [expected_on_loop] * 2, where.verified
     assert expected_on_loop is (scheme in ("SSHA", "ARGON2-id"))
 
@@ -161,7 +161,7 @@ def test_recover_with_strong_hashing_moves_to_a_worker_and_succeeds(
     ],
 )
 def test_which_stored_values_are_cheap_to_verify(stored: str, cheap: bool) -> None:
-    assert encodings.cheap_to_verify(stored) is cheap
+    assert encodings.verification_cost(stored).cheap is cheap
 
 
 @pytest.mark.parametrize(
